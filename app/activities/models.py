@@ -1,0 +1,101 @@
+"""Activities (call, meeting, email, note) and the follow-ups they set."""
+
+from datetime import date, datetime
+from typing import Literal
+
+from pydantic import field_validator
+from sqlalchemy import Index
+from sqlmodel import Field, SQLModel
+
+from app.core.schema import utcnow
+from app.core.text import strip_controls
+
+KINDS = ("call", "meeting", "email", "note")
+VISIBILITIES = ("team", "private")
+
+
+class Activity(SQLModel, table=True):
+    __table_args__ = (
+        Index("ix_activity_contact_when", "contact_id", "occurred_at"),
+        Index("ix_activity_org_when", "organization_id", "occurred_at"),
+        Index("ix_activity_author_when", "author_id", "occurred_at"),
+    )
+    id: int | None = Field(default=None, primary_key=True)
+    kind: str = Field(max_length=16)
+    occurred_at: datetime
+    contact_id: int | None = Field(default=None, foreign_key="contact.id")
+    # Copied from the contact when logged, so an organization's timeline is one indexed read.
+    organization_id: int | None = Field(default=None, foreign_key="organization.id")
+    author_id: int = Field(foreign_key="user.id")
+    text: str = Field(default="", max_length=20000)
+    visibility: str = Field(default="team", max_length=8)
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class FollowUp(SQLModel, table=True):
+    __tablename__ = "follow_up"
+    __table_args__ = (
+        Index("ix_follow_up_owner_open_due", "owner_id", "done_at", "due_on"),
+        Index("ix_follow_up_contact_open_due", "contact_id", "done_at", "due_on"),
+    )
+    id: int | None = Field(default=None, primary_key=True)
+    what: str = Field(max_length=500)
+    # A calendar day in the owner's zone: "call back Thursday" has no hour.
+    due_on: date
+    owner_id: int = Field(foreign_key="user.id")
+    contact_id: int | None = Field(default=None, foreign_key="contact.id")
+    organization_id: int | None = Field(default=None, foreign_key="organization.id", index=True)
+    activity_id: int | None = Field(default=None, foreign_key="activity.id", index=True)
+    # A follow-up set by a private activity is private with it (R2).
+    is_private: bool = False
+    done_at: datetime | None = None
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class _ActivityFields(SQLModel):
+    @field_validator("text", "next_step", "next_step_due", mode="before", check_fields=False)
+    @classmethod
+    def _clean(cls, value):
+        return strip_controls(value).strip() if isinstance(value, str) else value
+
+
+class ActivityCreate(_ActivityFields):
+    kind: Literal["call", "meeting", "email", "note"] = "call"
+    # Naive times are read in the user's zone; None means now.
+    occurred_at: datetime | None = None
+    contact_id: int | None = None
+    organization_id: int | None = None
+    text: str = Field(default="", max_length=20000)
+    visibility: Literal["team", "private"] = "team"
+    next_step: str = Field(default="", max_length=500)
+    # "+3d", "tomorrow", "friday", a date in the user's locale or ISO 8601.
+    next_step_due: str = Field(default="", max_length=40)
+
+
+class ActivityUpdate(_ActivityFields):
+    kind: Literal["call", "meeting", "email", "note"] | None = None
+    occurred_at: datetime | None = None
+    text: str | None = Field(default=None, max_length=20000)
+    visibility: Literal["team", "private"] | None = None
+
+
+class ActivityRead(SQLModel):
+    id: int
+    kind: str
+    occurred_at: datetime
+    contact_id: int | None
+    organization_id: int | None
+    author_id: int
+    text: str
+    visibility: str
+    created_at: datetime
+
+
+class FollowUpRead(SQLModel):
+    id: int
+    what: str
+    due_on: date
+    contact_id: int | None
+    organization_id: int | None
+    activity_id: int | None
+    done_at: datetime | None

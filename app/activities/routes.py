@@ -1,0 +1,178 @@
+"""Pages for Today, quick entry, activities and follow-ups."""
+
+import json
+
+from fastapi import APIRouter, FastAPI, Request
+from fastapi.responses import RedirectResponse
+
+from app.activities import service
+from app.activities.deps import ActivityDep, FollowUpDep
+from app.activities.models import ActivityCreate, ActivityUpdate
+from app.core.errors import FormErrors
+from app.core.forms import FormData, parse_form
+from app.core.permissions import RECORDS, RecordUser, SessionDep
+from app.core.templating import is_htmx, localizer_for, render
+from app.customers import service as customers
+
+router = APIRouter(include_in_schema=False)
+
+ENTRY_FIELDS = (
+    "kind",
+    "occurred_at",
+    "contact_id",
+    "organization_id",
+    "text",
+    "visibility",
+    "next_step",
+    "next_step_due",
+)
+
+
+def mount(app: FastAPI) -> None:
+    app.include_router(router, dependencies=RECORDS)
+
+
+def _local_path(target: str) -> str | None:
+    if target.startswith("/") and not target.startswith("//") and "\\" not in target:
+        return target
+    return None
+
+
+@router.get("/today")
+def today(request: Request, session: SessionDep, user: RecordUser):
+    return render(request, "activities/today.html", {"today": service.today_for(session, user)})
+
+
+@router.get("/quick/contacts")
+def quick_contacts(request: Request, session: SessionDep, user: RecordUser, q: str = ""):
+    matches = customers.find_contacts(session, user, q[:100], limit=8)
+    return render(request, "activities/_suggestions.html", {"matches": matches, "q": q})
+
+
+def _entry_form(request, form, errors, choices=None, status=200):
+    context = {"form": form, "errors": errors, "choices": choices or []}
+    template = "activities/_entry_form.html" if is_htmx(request) else "activities/new.html"
+    return render(request, template, context, status_code=status)
+
+
+@router.get("/activities/new")
+def new_activity(
+    request: Request, session: SessionDep, user: RecordUser, contact_id: str = "", next: str = ""
+):
+    form = {"kind": "call", "visibility": "team", "next": next}
+    if contact_id.isdigit():
+        contact = customers.get_contact(session, user, int(contact_id))
+        form.update(contact_id=str(contact.id), contact_query=contact.name)
+    return _entry_form(request, form, {})
+
+
+@router.post("/activities")
+def log_activity(request: Request, session: SessionDep, user: RecordUser, form: FormData):
+    data = {name: form.get(name, "") for name in ENTRY_FIELDS}
+    data["kind"] = data["kind"] or "call"
+    data["visibility"] = (
+        "private" if form.get("private") == "on" else (data["visibility"] or "team")
+    )
+    if not data["occurred_at"]:
+        data["occurred_at"] = None
+    try:
+        activity = service.log_from_quick_entry(
+            session, user, parse_form(ActivityCreate, data), form.get("contact_query", "")
+        )
+    except FormErrors as exc:
+        choices = getattr(exc, "choices", [])
+        return _entry_form(request, dict(form), exc.fields, choices, status=422)
+    if is_htmx(request):
+        loc = localizer_for(request)
+        fresh = {"kind": "call", "visibility": "team"}
+        response = _entry_form(request, fresh, {})
+        message = {"activity-logged": {"message": loc.gettext("Saved.")}}
+        response.headers["HX-Trigger"] = json.dumps(message)
+        return response
+    target = _local_path(form.get("next", "")) or (
+        f"/contacts/{activity.contact_id}" if activity.contact_id else "/today"
+    )
+    return RedirectResponse(target, 303)
+
+
+@router.get("/activities")
+def my_activities(request: Request, session: SessionDep, user: RecordUser, cursor: str = ""):
+    page = service.my_activities(session, user, cursor=cursor)
+    context = {"timeline": page, "timeline_url": "/activities"}
+    if is_htmx(request):
+        return render(request, "activities/_timeline_items.html", context)
+    return render(request, "activities/mine.html", context)
+
+
+def _activity_page(request, activity, form, errors, status=200):
+    context = {"activity": activity, "form": form, "errors": errors}
+    return render(request, "activities/activity.html", context, status_code=status)
+
+
+@router.get("/activities/{activity_id}")
+def activity_page(request: Request, user: RecordUser, activity: ActivityDep):
+    loc = localizer_for(request)
+    form = {
+        "kind": activity.kind,
+        "text": activity.text,
+        "visibility": activity.visibility,
+        "occurred_at": loc.datetime_input(activity.occurred_at),
+    }
+    return _activity_page(request, activity, form, {})
+
+
+@router.post("/activities/{activity_id}")
+def update_activity(
+    request: Request, session: SessionDep, user: RecordUser, activity: ActivityDep, form: FormData
+):
+    data = {k: form.get(k, "") for k in ("kind", "text", "visibility", "occurred_at")}
+    try:
+        parsed = parse_form(
+            ActivityUpdate, {k: v or None for k, v in data.items()} | {"text": data["text"]}
+        )
+        service.update_activity(session, user, activity, parsed)
+    except FormErrors as exc:
+        session.refresh(activity)
+        return _activity_page(request, activity, data, exc.fields, 400)
+    return RedirectResponse(f"/activities/{activity.id}", 303)
+
+
+def _follow_up_done(request, session, user, follow_up, done: bool):
+    service.mark_done(session, user, follow_up, done)
+    if is_htmx(request):
+        row = service.follow_up_row(session, user, follow_up)
+        return render(request, "activities/_follow_up.html", {"row": row})
+    return RedirectResponse("/today", 303)
+
+
+@router.post("/follow-ups/{follow_up_id}/done")
+def follow_up_done(request: Request, session: SessionDep, user: RecordUser, follow_up: FollowUpDep):
+    return _follow_up_done(request, session, user, follow_up, True)
+
+
+@router.post("/follow-ups/{follow_up_id}/undo")
+def follow_up_undo(request: Request, session: SessionDep, user: RecordUser, follow_up: FollowUpDep):
+    return _follow_up_done(request, session, user, follow_up, False)
+
+
+@router.post("/follow-ups/{follow_up_id}/reschedule")
+def follow_up_reschedule(
+    request: Request, session: SessionDep, user: RecordUser, follow_up: FollowUpDep, form: FormData
+):
+    errors = {}
+    try:
+        service.reschedule(session, user, follow_up, form.get("due", ""))
+    except FormErrors as exc:
+        errors = exc.fields
+    if is_htmx(request):
+        row = service.follow_up_row(session, user, follow_up)
+        context = {"row": row, "errors": errors, "due_input": form.get("due", "")}
+        return render(request, "activities/_follow_up.html", context, 422 if errors else 200)
+    if errors:
+        return render(
+            request,
+            "activities/today.html",
+            {"today": service.today_for(session, user), "errors": errors},
+            status_code=400,
+        )
+    return RedirectResponse("/today", 303)

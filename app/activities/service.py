@@ -1,0 +1,362 @@
+"""Logging activities, their follow-ups, timelines and the seller's Today.
+
+Visibility (R2): a private activity, and the follow-up it sets, exist only for
+their author; everyone else, admins included, gets NotFound.
+"""
+
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import and_, or_
+from sqlmodel import Session, select
+
+from app.activities.due_dates import parse_due
+from app.activities.models import Activity, ActivityCreate, ActivityUpdate, FollowUp
+from app.auth.models import User
+from app.core.errors import Forbidden, FormErrors, NotFound
+from app.core.i18n import N_, language_from_header
+from app.core.pagination import Page, clamp_limit, decode_cursor, encode_cursor
+from app.core.schema import utcnow
+from app.customers.models import Contact, Organization
+
+DUE_HELP = N_("Write a date like +3d, tomorrow, friday or 2026-12-01.")
+
+
+def _require_records(user: User) -> None:
+    if not user.can_see_records:
+        raise Forbidden
+
+
+def visible_to(user: User):
+    """The one filter for who may see an activity."""
+    return or_(Activity.visibility == "team", Activity.author_id == user.id)
+
+
+def user_today(user: User) -> date:
+    return datetime.now(ZoneInfo(user.timezone)).date()
+
+
+def _to_utc(moment: datetime, user: User) -> datetime:
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=ZoneInfo(user.timezone))
+    return moment.astimezone(UTC)
+
+
+def _user_language(user: User) -> str:
+    return user.language or language_from_header(None)
+
+
+def log_activity(session: Session, user: User, data: ActivityCreate) -> Activity:
+    """Saves an activity and, when given, its next step, in one transaction."""
+    _require_records(user)
+    errors = FormErrors()
+    contact = organization = None
+    if data.contact_id is not None:
+        contact = session.get(Contact, data.contact_id)
+        if contact is None:
+            errors.add("contact_id", N_("This contact does not exist."))
+    if data.organization_id is not None:
+        organization = session.get(Organization, data.organization_id)
+        if organization is None:
+            errors.add("organization_id", N_("This organization does not exist."))
+    if contact is None and organization is None and not errors:
+        errors.add("contact_id", N_("Pick a contact."))
+    if data.kind == "note" and not data.text:
+        errors.add("text", N_("Write the note."))
+    due = None
+    try:
+        due = parse_due(data.next_step_due, user_today(user), _user_language(user))
+    except ValueError:
+        errors.add("next_step_due", DUE_HELP)
+    if data.next_step and due is None and "next_step_due" not in errors.fields:
+        errors.add("next_step_due", N_("When is the next step due?"))
+    if due is not None and not data.next_step:
+        errors.add("next_step", N_("What is the next step?"))
+    occurred_at = _to_utc(data.occurred_at, user) if data.occurred_at else utcnow()
+    if occurred_at > utcnow() + timedelta(days=366):
+        errors.add("occurred_at", N_("This is more than a year ahead."))
+    errors.raise_if_any()
+
+    org_id = organization.id if organization else (contact.organization_id if contact else None)
+    activity = Activity(
+        kind=data.kind,
+        occurred_at=occurred_at,
+        contact_id=contact.id if contact else None,
+        organization_id=org_id,
+        author_id=user.id,
+        text=data.text,
+        visibility=data.visibility,
+    )
+    session.add(activity)
+    session.flush()
+    if data.next_step and due is not None:
+        session.add(
+            FollowUp(
+                what=data.next_step,
+                due_on=due,
+                owner_id=user.id,
+                contact_id=activity.contact_id,
+                organization_id=org_id,
+                activity_id=activity.id,
+                is_private=data.visibility == "private",
+            )
+        )
+    session.commit()
+    session.refresh(activity)
+    return activity
+
+
+def get_activity(session: Session, user: User, activity_id: int) -> Activity:
+    _require_records(user)
+    activity = session.get(Activity, activity_id)
+    if activity is None or (activity.visibility != "team" and activity.author_id != user.id):
+        raise NotFound
+    return activity
+
+
+def update_activity(
+    session: Session, user: User, activity: Activity, data: ActivityUpdate
+) -> Activity:
+    _require_records(user)
+    if activity.author_id != user.id:
+        # Colleagues may read a team activity, but only its author rewrites it.
+        raise Forbidden
+    changes = {k: v for k, v in data.model_dump(exclude_unset=True).items() if v is not None}
+    if "occurred_at" in changes:
+        changes["occurred_at"] = _to_utc(changes["occurred_at"], user)
+    activity.sqlmodel_update(changes)
+    session.add(activity)
+    if "visibility" in changes:
+        for follow_up in session.exec(select(FollowUp).where(FollowUp.activity_id == activity.id)):
+            follow_up.is_private = activity.visibility == "private"
+            session.add(follow_up)
+    session.commit()
+    session.refresh(activity)
+    return activity
+
+
+@dataclass
+class TimelineEntry:
+    activity: Activity
+    author_name: str
+    contact_name: str | None
+
+
+def _timeline(session: Session, user: User, where, cursor: str | None, limit: int | None):
+    limit = clamp_limit(limit, 50)
+    stmt = (
+        select(Activity, User.name, Contact.name)
+        .join(User, User.id == Activity.author_id)
+        .outerjoin(Contact, Contact.id == Activity.contact_id)
+        .where(where, visible_to(user))
+    )
+    after = decode_cursor(cursor, 2)
+    if after:
+        try:
+            when, last_id = datetime.fromisoformat(str(after[0])), int(after[1])
+        except (TypeError, ValueError):
+            when, last_id = None, 0
+        if when is not None:
+            stmt = stmt.where(
+                or_(
+                    Activity.occurred_at < when,
+                    and_(Activity.occurred_at == when, Activity.id < last_id),
+                )
+            )
+    rows = list(
+        session.exec(
+            stmt.order_by(Activity.occurred_at.desc(), Activity.id.desc()).limit(limit + 1)
+        )
+    )
+    page = Page(items=[TimelineEntry(a, author, contact) for a, author, contact in rows[:limit]])
+    if len(rows) > limit:
+        last = rows[limit - 1][0]
+        page.next_cursor = encode_cursor(last.occurred_at.isoformat(), last.id)
+    return page
+
+
+def contact_timeline(
+    session: Session, user: User, contact: Contact, cursor: str | None = None, limit=None
+) -> Page[TimelineEntry]:
+    _require_records(user)
+    return _timeline(session, user, Activity.contact_id == contact.id, cursor, limit)
+
+
+def organization_timeline(
+    session: Session, user: User, org: Organization, cursor: str | None = None, limit=None
+) -> Page[TimelineEntry]:
+    _require_records(user)
+    return _timeline(session, user, Activity.organization_id == org.id, cursor, limit)
+
+
+def my_activities(
+    session: Session, user: User, cursor: str | None = None, limit=None
+) -> Page[TimelineEntry]:
+    """R3: "my" lists are always the current user's own."""
+    _require_records(user)
+    return _timeline(session, user, Activity.author_id == user.id, cursor, limit)
+
+
+# ---- follow-ups ------------------------------------------------------------
+
+
+@dataclass
+class FollowUpRow:
+    follow_up: FollowUp
+    contact_name: str | None
+    organization_name: str | None
+
+
+def _my_open_follow_ups(session: Session, user: User, where, limit: int) -> list[FollowUpRow]:
+    rows = session.exec(
+        select(FollowUp, Contact.name, Organization.name)
+        .outerjoin(Contact, Contact.id == FollowUp.contact_id)
+        .outerjoin(Organization, Organization.id == FollowUp.organization_id)
+        .where(FollowUp.owner_id == user.id, FollowUp.done_at.is_(None), where)
+        .order_by(FollowUp.due_on, FollowUp.id)
+        .limit(limit)
+    )
+    return [FollowUpRow(f, c, o) for f, c, o in rows]
+
+
+@dataclass
+class Today:
+    day: date
+    overdue: list[FollowUpRow] = field(default_factory=list)
+    due_today: list[FollowUpRow] = field(default_factory=list)
+    next_days: list[FollowUpRow] = field(default_factory=list)
+    recent: Page[TimelineEntry] = field(default_factory=Page)
+    more_overdue: bool = False
+
+    @property
+    def is_empty(self) -> bool:
+        return not (self.overdue or self.due_today or self.next_days or self.recent.items)
+
+
+def today_for(session: Session, user: User, limit: int = 50) -> Today:
+    """The seller's day: overdue, due today, the next 7 days, recent activities. Only theirs."""
+    _require_records(user)
+    day = user_today(user)
+    overdue = _my_open_follow_ups(session, user, FollowUp.due_on < day, limit + 1)
+    return Today(
+        day=day,
+        overdue=overdue[:limit],
+        more_overdue=len(overdue) > limit,
+        due_today=_my_open_follow_ups(session, user, FollowUp.due_on == day, limit),
+        next_days=_my_open_follow_ups(
+            session,
+            user,
+            and_(FollowUp.due_on > day, FollowUp.due_on <= day + timedelta(days=7)),
+            limit,
+        ),
+        recent=my_activities(session, user, limit=10),
+    )
+
+
+def get_follow_up(session: Session, user: User, follow_up_id: int) -> FollowUp:
+    """Follow-ups are their owner's to work on; others see them on the record only."""
+    _require_records(user)
+    follow_up = session.get(FollowUp, follow_up_id)
+    if follow_up is None or follow_up.owner_id != user.id:
+        raise NotFound
+    return follow_up
+
+
+def follow_up_row(session: Session, user: User, follow_up: FollowUp) -> FollowUpRow:
+    contact = session.get(Contact, follow_up.contact_id) if follow_up.contact_id else None
+    org = (
+        session.get(Organization, follow_up.organization_id) if follow_up.organization_id else None
+    )
+    return FollowUpRow(follow_up, contact and contact.name, org and org.name)
+
+
+def mark_done(session: Session, user: User, follow_up: FollowUp, done: bool = True) -> FollowUp:
+    _require_records(user)
+    follow_up.done_at = utcnow() if done else None
+    session.add(follow_up)
+    session.commit()
+    return follow_up
+
+
+def reschedule(session: Session, user: User, follow_up: FollowUp, when: str) -> FollowUp:
+    _require_records(user)
+    errors = FormErrors()
+    try:
+        due = parse_due(when, user_today(user), _user_language(user))
+    except ValueError:
+        due = None
+        errors.add("due", DUE_HELP)
+    if due is None and not errors:
+        errors.add("due", DUE_HELP)
+    errors.raise_if_any()
+    follow_up.due_on = due
+    session.add(follow_up)
+    session.commit()
+    return follow_up
+
+
+@dataclass
+class NextStep:
+    follow_up: FollowUp
+    owner_name: str
+
+
+def next_follow_up(
+    session: Session,
+    user: User,
+    *,
+    contact_id: int | None = None,
+    organization_id: int | None = None,
+) -> NextStep | None:
+    """The record's next open step, team-visible or mine (R2)."""
+    _require_records(user)
+    where = (
+        FollowUp.contact_id == contact_id
+        if contact_id is not None
+        else FollowUp.organization_id == organization_id
+    )
+    row = session.exec(
+        select(FollowUp, User.name)
+        .join(User, User.id == FollowUp.owner_id)
+        .where(
+            where,
+            FollowUp.done_at.is_(None),
+            or_(FollowUp.is_private.is_(False), FollowUp.owner_id == user.id),
+        )
+        .order_by(FollowUp.due_on, FollowUp.id)
+        .limit(1)
+    ).first()
+    return NextStep(row[0], row[1]) if row else None
+
+
+class ContactNotChosen(FormErrors):
+    """The typed name matched zero or several contacts; `choices` lists the candidates."""
+
+    def __init__(self, choices: list) -> None:
+        super().__init__()
+        self.choices = choices
+
+
+def log_from_quick_entry(
+    session: Session, user: User, data: ActivityCreate, contact_query: str
+) -> Activity:
+    """Quick entry: when no contact was picked from the suggestions, the typed letters
+    pick it if they match exactly one; otherwise the user chooses among the matches."""
+    _require_records(user)
+    if data.contact_id is None and data.organization_id is None and contact_query.strip():
+        from app.customers.service import find_contacts
+
+        matches = find_contacts(session, user, contact_query, limit=6)
+        if len(matches) == 1:
+            data = data.model_copy(update={"contact_id": matches[0].id})
+        else:
+            error = ContactNotChosen(matches)
+            error.add(
+                "contact_id",
+                N_("Several contacts match: pick one.")
+                if matches
+                else N_("No contact matches these letters."),
+            )
+            raise error
+    return log_activity(session, user, data)

@@ -1,0 +1,63 @@
+"""Accounts, browser sessions, API tokens and failed-login records."""
+
+from datetime import datetime
+
+from sqlmodel import Field, SQLModel
+
+from app.core.schema import utcnow
+
+LANGUAGES = ("en", "fr")
+
+
+class User(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    email: str = Field(max_length=254, unique=True)
+    name: str = Field(max_length=200)
+    password_hash: str
+    is_seller: bool = True
+    is_manager: bool = False
+    is_admin: bool = False
+    is_active: bool = True
+    # None: follow the browser's Accept-Language.
+    language: str | None = Field(default=None, max_length=8)
+    timezone: str = Field(default="Europe/Paris", max_length=64)
+    created_at: datetime = Field(default_factory=utcnow)
+
+    @property
+    def can_see_records(self) -> bool:
+        """R5: a pure manager sees aggregates only, never individual records."""
+        return self.is_seller or self.is_admin
+
+    @property
+    def role_names(self) -> list[str]:
+        roles = [("seller", self.is_seller), ("manager", self.is_manager), ("admin", self.is_admin)]
+        return [name for name, on in roles if on]
+
+
+class UserSession(SQLModel, table=True):
+    __tablename__ = "user_session"
+    # sha256 of the cookie's random token: a stolen database does not yield live cookies.
+    id: str = Field(primary_key=True, max_length=64)
+    user_id: int = Field(foreign_key="user.id", index=True)
+    csrf_token: str = Field(max_length=64)
+    created_at: datetime = Field(default_factory=utcnow)
+    expires_at: datetime
+
+
+class ApiToken(SQLModel, table=True):
+    __tablename__ = "api_token"
+    id: int | None = Field(default=None, primary_key=True)
+    user_id: int = Field(foreign_key="user.id", index=True)
+    name: str = Field(max_length=100)
+    token_hash: str = Field(max_length=64, unique=True)
+    prefix: str = Field(max_length=16)
+    created_at: datetime = Field(default_factory=utcnow)
+    last_used_at: datetime | None = None
+    revoked_at: datetime | None = None
+
+
+class LoginFailure(SQLModel, table=True):
+    __tablename__ = "login_failure"
+    id: int | None = Field(default=None, primary_key=True)
+    email: str = Field(max_length=254, index=True)
+    at: datetime = Field(default_factory=utcnow, index=True)

@@ -1,0 +1,133 @@
+"""The `carnet` command: serve, migrate, create-user, demo."""
+
+import argparse
+import getpass
+import sys
+
+from app.core.config import get_settings
+
+
+def _serve(args) -> int:
+    import uvicorn
+
+    from app.core.db import DatabaseNotMigrated
+
+    settings = get_settings()
+    try:
+        from app.main import create_app
+
+        app = create_app(settings)
+    except DatabaseNotMigrated as exc:
+        print(f"carnet: {exc}", file=sys.stderr)
+        return 2
+    print(f"Carnet on http://{args.host or settings.host}:{args.port or settings.port}")
+    uvicorn.run(
+        app,
+        host=args.host or settings.host,
+        port=args.port or settings.port,
+        proxy_headers=True,
+        log_level="info",
+    )
+    return 0
+
+
+def _migrate(args) -> int:
+    from app.core.db import migrate
+
+    settings = get_settings()
+    migrate(settings.effective_database_url)
+    print(f"Database migrated: {_describe(settings.effective_database_url)}")
+    return 0
+
+
+def _describe(url: str) -> str:
+    from sqlalchemy.engine import make_url
+
+    return make_url(url).render_as_string(hide_password=True)
+
+
+def _session():
+    from sqlmodel import Session
+
+    from app.core.db import check_migrated, make_engine
+
+    engine = make_engine(get_settings().effective_database_url)
+    check_migrated(engine)
+    return Session(engine)
+
+
+def _create_user(args) -> int:
+    from app.auth.service import create_user
+    from app.core.errors import FormErrors
+
+    password = args.password or getpass.getpass("Password (at least 10 characters): ")
+    roles = set(args.role or ["seller"])
+    with _session() as session:
+        try:
+            user = create_user(
+                session,
+                email=args.email,
+                name=args.name or args.email.split("@")[0],
+                password=password,
+                is_seller="seller" in roles,
+                is_manager="manager" in roles,
+                is_admin="admin" in roles,
+                timezone=get_settings().default_timezone,
+            )
+        except FormErrors as exc:
+            for field, messages in exc.fields.items():
+                for message in messages:
+                    print(f"carnet: {field}: {message}", file=sys.stderr)
+            return 2
+    print(f"Created {user.email} ({', '.join(user.role_names)})")
+    return 0
+
+
+def _demo(args) -> int:
+    from app.demo import load_demo
+
+    with _session() as session:
+        try:
+            accounts = load_demo(session, seed=args.seed)
+        except ValueError as exc:
+            print(f"carnet: {exc}", file=sys.stderr)
+            return 2
+    print("Demo data loaded: 200 organizations, 1000 contacts, 3000 activities.")
+    print("Log in at http://127.0.0.1:8000 with one of these accounts:")
+    for email, password, roles in accounts:
+        print(f"  {email:28} {password:22} {roles}")
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="carnet", description="Carnet, the CRM for sellers.")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    serve = sub.add_parser("serve", help="serve Carnet over HTTP")
+    serve.add_argument("--host")
+    serve.add_argument("--port", type=int)
+    serve.set_defaults(func=_serve)
+
+    sub.add_parser("migrate", help="create or upgrade the database schema").set_defaults(
+        func=_migrate
+    )
+
+    create = sub.add_parser("create-user", help="create an account")
+    create.add_argument("email")
+    create.add_argument("--name")
+    create.add_argument("--password", help="prompted for when absent")
+    create.add_argument(
+        "--role", action="append", choices=["seller", "manager", "admin"], help="repeatable"
+    )
+    create.set_defaults(func=_create_user)
+
+    demo = sub.add_parser("demo", help="load demo accounts, customers and activities")
+    demo.add_argument("--seed", type=int, default=7)
+    demo.set_defaults(func=_demo)
+
+    args = parser.parse_args(argv)
+    return args.func(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

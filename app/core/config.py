@@ -1,0 +1,54 @@
+"""Carnet's settings: one class, read from CARNET_* environment variables."""
+
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="CARNET_", extra="ignore")
+
+    data_dir: Path = Path("data")
+    # Empty means SQLite at data_dir/carnet.db, so `carnet serve` works with no configuration.
+    database_url: str = ""
+    secret_key: str = ""
+    host: str = "127.0.0.1"
+    port: int = 8000
+    # Cookies are marked Secure only when served over HTTPS; local runs use plain HTTP.
+    secure_cookies: bool = False
+    session_days: int = 14
+    login_max_failures: int = 5
+    login_window_minutes: int = 15
+    page_size: int = 25
+    default_timezone: str = "Europe/Paris"
+    min_group_size: int = 3
+    # Lower in tests only: hashing cost is a security setting, not a tuning knob.
+    argon2_time_cost: int = 3
+    argon2_memory_cost: int = 65536
+
+    @property
+    def effective_database_url(self) -> str:
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{(self.data_dir / 'carnet.db').as_posix()}"
+
+    def resolved_secret_key(self) -> str:
+        """The configured key, or one generated once and kept under data_dir."""
+        if self.secret_key:
+            return self.secret_key
+        import secrets
+
+        path = self.data_dir / "secret_key"
+        if path.exists():
+            return path.read_text().strip()
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        key = secrets.token_urlsafe(48)
+        path.write_text(key)
+        path.chmod(0o600)
+        return key
+
+
+@lru_cache
+def get_settings() -> Settings:
+    return Settings()

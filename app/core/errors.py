@@ -1,0 +1,29 @@
+"""Errors services raise for the routes to show: field messages, missing or forbidden records."""
+
+from collections import defaultdict
+
+
+class NotFound(Exception):
+    """The record does not exist or the user may not know it exists (R2: 404, not 403)."""
+
+
+class Forbidden(Exception):
+    """The user's role forbids this (R5: a pure manager and records)."""
+
+
+class FormErrors(Exception):
+    """Messages per field, as untranslated message ids; the page translates them."""
+
+    def __init__(self) -> None:
+        super().__init__("invalid input")
+        self.fields: dict[str, list[str]] = defaultdict(list)
+
+    def add(self, field: str, message: str) -> None:
+        self.fields[field].append(message)
+
+    def __bool__(self) -> bool:
+        return bool(self.fields)
+
+    def raise_if_any(self) -> None:
+        if self.fields:
+            raise self

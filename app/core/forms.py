@@ -1,0 +1,56 @@
+"""Turning submitted form fields into validated models, with messages per field."""
+
+from typing import Annotated, TypeVar
+
+from fastapi import Depends, Request
+from pydantic import BaseModel, ValidationError
+
+from app.core.errors import FormErrors
+from app.core.i18n import N_
+
+M = TypeVar("M", bound=BaseModel)
+
+# Pydantic error types mapped to our message ids (translated when shown).
+_MESSAGES = {
+    "string_too_short": N_("This field is required."),
+    "missing": N_("This field is required."),
+    "string_too_long": N_("This is too long."),
+    "int_parsing": N_("Enter a whole number."),
+    "int_type": N_("Enter a whole number."),
+    "datetime_parsing": N_("Enter a valid date and time."),
+    "datetime_from_date_parsing": N_("Enter a valid date and time."),
+    "date_parsing": N_("Enter a valid date."),
+    "date_from_datetime_parsing": N_("Enter a valid date."),
+    "literal_error": N_("Pick a value from the list."),
+    "enum": N_("Pick a value from the list."),
+}
+
+
+def form_errors_from(exc: ValidationError) -> FormErrors:
+    errors = FormErrors()
+    for err in exc.errors():
+        field = str(err["loc"][0]) if err["loc"] else "__all__"
+        errors.add(field, _MESSAGES.get(err["type"], N_("This value is not valid.")))
+    return errors
+
+
+def parse_form(model: type[M], data: dict) -> M:
+    """Validates form data; empty optional ids become None, as a blank select means none."""
+    cleaned = {k: (None if v == "" and k.endswith("_id") else v) for k, v in data.items()}
+    try:
+        return model.model_validate(cleaned)
+    except ValidationError as exc:
+        raise form_errors_from(exc) from None
+
+
+async def _read_form(request: Request) -> dict[str, str]:
+    # Async only to await the body; the data is then handed to a plain def route.
+    form = await request.form()
+    return {k: v for k, v in form.items() if isinstance(v, str)}
+
+
+FormData = Annotated[dict[str, str], Depends(_read_form)]
+
+
+def checked(form: dict[str, str], name: str) -> bool:
+    return form.get(name) in ("on", "true", "1", "yes")

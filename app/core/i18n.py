@@ -1,0 +1,128 @@
+"""Languages and locale formatting: gettext catalogues, Babel dates and numbers."""
+
+from __future__ import annotations
+
+import gettext as gettext_module
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from functools import lru_cache
+from io import BytesIO
+from pathlib import Path
+from zoneinfo import ZoneInfo, available_timezones
+
+from babel import Locale, dates, numbers
+from babel.messages.mofile import write_mo
+from babel.messages.pofile import read_po
+
+TRANSLATIONS = Path(__file__).resolve().parents[2] / "translations"
+LANGUAGES = {"en": "English", "fr": "Français"}
+DEFAULT_LANGUAGE = "en"
+
+
+def N_(message: str) -> str:
+    """Marks a message for extraction; it is translated where it is shown."""
+    return message
+
+
+@lru_cache
+def translations(language: str) -> gettext_module.NullTranslations:
+    # Compiled from the .po in memory: no build step, and the .po stays the one source.
+    po = TRANSLATIONS / language / "LC_MESSAGES" / "messages.po"
+    if not po.exists():
+        return gettext_module.NullTranslations()
+    with po.open("rb") as f:
+        catalog = read_po(f, locale=language)
+    buf = BytesIO()
+    write_mo(buf, catalog)
+    buf.seek(0)
+    return gettext_module.GNUTranslations(buf)
+
+
+def language_from_header(header: str | None) -> str:
+    """The best of our languages for an Accept-Language header."""
+    best, best_q = DEFAULT_LANGUAGE, -1.0
+    for part in (header or "").split(","):
+        tag, _, params = part.strip().partition(";")
+        lang = tag.strip().lower()[:2]
+        q = 1.0
+        if params.strip().startswith("q="):
+            try:
+                q = float(params.strip()[2:])
+            except ValueError:
+                q = 0.0
+        if lang in LANGUAGES and q > best_q:
+            best, best_q = lang, q
+    return best
+
+
+@lru_cache
+def timezone_names() -> list[str]:
+    return sorted(z for z in available_timezones() if "/" in z and not z.startswith("Etc/"))
+
+
+def valid_timezone(name: str) -> bool:
+    return name in set(timezone_names()) or name == "UTC"
+
+
+@dataclass(frozen=True)
+class Localizer:
+    """Everything a page needs to speak the user's language in the user's zone."""
+
+    language: str
+    timezone: str
+
+    @property
+    def tz(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+    @property
+    def locale(self) -> Locale:
+        return Locale.parse(self.language)
+
+    def gettext(self, message: str, **values) -> str:
+        text = translations(self.language).gettext(message)
+        return text % values if values else text
+
+    def ngettext(self, singular: str, plural: str, n: int, **values) -> str:
+        text = translations(self.language).ngettext(singular, plural, n)
+        return text % dict(values, num=n)
+
+    def local(self, moment: datetime) -> datetime:
+        if moment.tzinfo is None:
+            moment = moment.replace(tzinfo=UTC)
+        return moment.astimezone(self.tz)
+
+    def today(self) -> date:
+        return datetime.now(self.tz).date()
+
+    def datetime(self, moment: datetime | None, fmt: str = "medium") -> str:
+        if moment is None:
+            return ""
+        return dates.format_datetime(self.local(moment), fmt, tzinfo=self.tz, locale=self.language)
+
+    def date(self, day: date | datetime | None, fmt: str = "medium") -> str:
+        if day is None:
+            return ""
+        if isinstance(day, datetime):
+            day = self.local(day).date()
+        return dates.format_date(day, fmt, locale=self.language)
+
+    def time(self, moment: datetime) -> str:
+        return dates.format_time(self.local(moment), "short", tzinfo=self.tz, locale=self.language)
+
+    def relative_day(self, day: date) -> str:
+        delta = (day - self.today()).days
+        if delta == 0:
+            return self.gettext("today")
+        if delta == 1:
+            return self.gettext("tomorrow")
+        if delta == -1:
+            return self.gettext("yesterday")
+        return self.date(day, "EEE d MMM" if abs(delta) < 180 else "medium")
+
+    def number(self, value: int | float) -> str:
+        return numbers.format_decimal(value, locale=self.language)
+
+    def datetime_input(self, moment: datetime) -> str:
+        """The value an <input type=datetime-local> expects, in the user's zone."""
+        return self.local(moment).strftime("%Y-%m-%dT%H:%M")

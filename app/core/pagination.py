@@ -1,0 +1,38 @@
+"""Keyset pagination: opaque cursors over (sort key, id), no COUNT of whole tables."""
+
+import base64
+import json
+from dataclasses import dataclass, field
+from typing import Any, Generic, TypeVar
+
+T = TypeVar("T")
+
+
+@dataclass
+class Page(Generic[T]):
+    items: list[T] = field(default_factory=list)
+    next_cursor: str | None = None
+
+
+def encode_cursor(*values: Any) -> str:
+    return base64.urlsafe_b64encode(json.dumps(values, default=str).encode()).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str | None, arity: int) -> list[Any] | None:
+    """The cursor's values, or None when it is absent or not one of ours."""
+    if not cursor:
+        return None
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
+        values = json.loads(raw)
+    except (ValueError, UnicodeDecodeError):
+        return None
+    if not isinstance(values, list) or len(values) != arity:
+        return None
+    return values
+
+
+def clamp_limit(limit: int | None, default: int, maximum: int = 100) -> int:
+    if not limit or limit < 1:
+        return default
+    return min(limit, maximum)

@@ -1,0 +1,59 @@
+"""Jinja2 rendering in the user's language and zone; HTMX gets fragments."""
+
+from pathlib import Path
+from typing import Any
+
+from fastapi import Request
+from fastapi.templating import Jinja2Templates
+from starlette.responses import HTMLResponse
+
+from app.core.i18n import LANGUAGES, Localizer, language_from_header
+
+ROOT = Path(__file__).resolve().parents[2]
+templates = Jinja2Templates(directory=str(ROOT / "templates"))
+templates.env.add_extension("jinja2.ext.i18n")
+templates.env.trim_blocks = True
+templates.env.lstrip_blocks = True
+
+
+def localizer_for(request: Request) -> Localizer:
+    """The user's choice, else the browser's language; the user's zone, else the default."""
+    cached = getattr(request.state, "localizer", None)
+    if cached is not None:
+        return cached
+    user = getattr(request.state, "user", None)
+    settings = request.app.state.settings
+    language = (user and user.language) or language_from_header(
+        request.headers.get("accept-language")
+    )
+    timezone = (user and user.timezone) or settings.default_timezone
+    loc = Localizer(language=language, timezone=timezone)
+    if user is not None:
+        request.state.localizer = loc
+    return loc
+
+
+def is_htmx(request: Request) -> bool:
+    return request.headers.get("hx-request") == "true"
+
+
+def render(
+    request: Request,
+    name: str,
+    context: dict[str, Any] | None = None,
+    status_code: int = 200,
+    headers: dict[str, str] | None = None,
+) -> HTMLResponse:
+    loc = localizer_for(request)
+    ctx: dict[str, Any] = {
+        "user": getattr(request.state, "user", None),
+        "csrf_token": getattr(request.state, "csrf_token", ""),
+        "t": loc,
+        "_": loc.gettext,
+        "gettext": loc.gettext,
+        "ngettext": loc.ngettext,
+        "languages": LANGUAGES,
+        "htmx": is_htmx(request),
+    }
+    ctx.update(context or {})
+    return templates.TemplateResponse(request, name, ctx, status_code=status_code, headers=headers)

@@ -1,0 +1,38 @@
+"""Text folding for search and sorting: case- and accent-insensitive, digits-only phones."""
+
+import re
+import unicodedata
+
+_SPACES = re.compile(r"\s+")
+
+
+def fold(text: str) -> str:
+    """'Hélène  DURAND' -> 'helene durand'. Ligatures and width variants fold too."""
+    decomposed = unicodedata.normalize("NFKD", text)
+    stripped = "".join(c for c in decomposed if not unicodedata.combining(c))
+    return _SPACES.sub(" ", stripped.casefold()).strip()
+
+
+def phone_digits(phone: str) -> str:
+    return "".join(c for c in phone if c.isdigit())
+
+
+def like_pattern(query: str) -> str:
+    """A LIKE pattern matching the folded query anywhere; wildcards in it are literal."""
+    escaped = fold(query).replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped}%"
+
+
+def clean_tags(raw: str) -> str:
+    """'Prospect, vip,, VIP ' -> 'prospect, vip': trimmed, folded case, no duplicates."""
+    seen: list[str] = []
+    for tag in raw.split(","):
+        tag = _SPACES.sub(" ", tag).strip().lower()
+        if tag and tag not in seen:
+            seen.append(tag)
+    return ", ".join(seen)
+
+
+def strip_controls(text: str) -> str:
+    """Drops control characters (but keeps newlines and tabs) that no form should carry."""
+    return "".join(c for c in text if c in "\n\t" or unicodedata.category(c) != "Cc")

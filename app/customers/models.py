@@ -1,0 +1,106 @@
+"""Organizations and the people who work there."""
+
+from datetime import datetime
+
+from pydantic import field_validator
+from sqlalchemy import Index
+from sqlmodel import Field, SQLModel
+
+from app.core.schema import utcnow
+from app.core.text import clean_tags, strip_controls
+
+
+class _Cleaned(SQLModel):
+    @field_validator("*", mode="before")
+    @classmethod
+    def _trim(cls, value):
+        if isinstance(value, str):
+            return strip_controls(value).strip()
+        return value
+
+    @field_validator("tags", mode="after", check_fields=False)
+    @classmethod
+    def _tags(cls, value):
+        return clean_tags(value) if isinstance(value, str) else value
+
+
+class OrganizationBase(_Cleaned):
+    name: str = Field(min_length=1, max_length=200)
+    website: str = Field(default="", max_length=300)
+    phone: str = Field(default="", max_length=50)
+    tags: str = Field(default="", max_length=500)
+    notes: str = Field(default="", max_length=10000)
+
+
+class Organization(OrganizationBase, table=True):
+    __table_args__ = (Index("ix_organization_archived_sort", "archived_at", "sort_key", "id"),)
+    id: int | None = Field(default=None, primary_key=True)
+    # Lower-cased, accent-free copies, so sorting and search ignore case and accents.
+    sort_key: str = Field(default="", max_length=200)
+    search_text: str = Field(default="", max_length=1000)
+    created_at: datetime = Field(default_factory=utcnow)
+    updated_at: datetime = Field(default_factory=utcnow)
+    archived_at: datetime | None = None
+
+
+class OrganizationCreate(OrganizationBase):
+    pass
+
+
+class OrganizationUpdate(_Cleaned):
+    name: str | None = Field(default=None, min_length=1, max_length=200)
+    website: str | None = Field(default=None, max_length=300)
+    phone: str | None = Field(default=None, max_length=50)
+    tags: str | None = Field(default=None, max_length=500)
+    notes: str | None = Field(default=None, max_length=10000)
+
+
+class OrganizationRead(OrganizationBase):
+    id: int
+    created_at: datetime
+    updated_at: datetime
+    archived_at: datetime | None
+
+
+class ContactBase(_Cleaned):
+    name: str = Field(min_length=1, max_length=200)
+    email: str = Field(default="", max_length=254)
+    phone: str = Field(default="", max_length=50)
+    title: str = Field(default="", max_length=200)
+    organization_id: int | None = Field(default=None, foreign_key="organization.id", index=True)
+    tags: str = Field(default="", max_length=500)
+    notes: str = Field(default="", max_length=10000)
+    # The language a customer is written to in (surveys, later); empty: unknown.
+    language: str = Field(default="", max_length=8)
+
+
+class Contact(ContactBase, table=True):
+    __table_args__ = (Index("ix_contact_archived_sort", "archived_at", "sort_key", "id"),)
+    id: int | None = Field(default=None, primary_key=True)
+    sort_key: str = Field(default="", max_length=200)
+    search_text: str = Field(default="", max_length=1000)
+    created_at: datetime = Field(default_factory=utcnow)
+    updated_at: datetime = Field(default_factory=utcnow)
+    archived_at: datetime | None = None
+
+
+class ContactCreate(ContactBase):
+    pass
+
+
+class ContactUpdate(_Cleaned):
+    name: str | None = Field(default=None, min_length=1, max_length=200)
+    email: str | None = Field(default=None, max_length=254)
+    phone: str | None = Field(default=None, max_length=50)
+    title: str | None = Field(default=None, max_length=200)
+    organization_id: int | None = None
+    tags: str | None = Field(default=None, max_length=500)
+    notes: str | None = Field(default=None, max_length=10000)
+    language: str | None = Field(default=None, max_length=8)
+
+
+class ContactRead(ContactBase):
+    id: int
+    created_at: datetime
+    updated_at: datetime
+    archived_at: datetime | None

@@ -1,0 +1,245 @@
+"""Pages for organizations and contacts: lists with live search, record pages, forms."""
+
+from fastapi import APIRouter, FastAPI, Request
+from fastapi.responses import RedirectResponse
+
+from app.activities import service as activities
+from app.core.errors import FormErrors
+from app.core.forms import FormData, parse_form
+from app.core.permissions import RECORDS, RecordUser, SessionDep
+from app.core.templating import is_htmx, render
+from app.customers import service
+from app.customers.deps import ContactDep, OrganizationDep
+from app.customers.models import (
+    ContactCreate,
+    ContactUpdate,
+    OrganizationCreate,
+    OrganizationUpdate,
+)
+
+router = APIRouter(include_in_schema=False)
+
+CONTACT_FIELDS = ("name", "email", "phone", "title", "organization_id", "tags", "notes", "language")
+ORGANIZATION_FIELDS = ("name", "website", "phone", "tags", "notes")
+
+
+def mount(app: FastAPI) -> None:
+    app.include_router(router, dependencies=RECORDS)
+
+
+def _fields(form: dict[str, str], names: tuple[str, ...]) -> dict[str, str]:
+    return {name: form.get(name, "") for name in names}
+
+
+# ---- contacts --------------------------------------------------------------
+
+
+@router.get("/contacts")
+def contacts(
+    request: Request,
+    session: SessionDep,
+    user: RecordUser,
+    q: str = "",
+    cursor: str = "",
+    archived: bool = False,
+):
+    q = q[:200]
+    page = service.list_contacts(session, user, query=q, cursor=cursor, archived=archived)
+    context = {"page": page, "q": q, "archived": archived}
+    if is_htmx(request) and request.headers.get("hx-target") in ("contact-rows", "contact-more"):
+        return render(request, "customers/_contact_rows.html", context)
+    return render(request, "customers/contacts.html", context)
+
+
+def _contact_form(request, session, user, form, errors, contact=None, status=200):
+    context = {
+        "form": form,
+        "errors": errors,
+        "contact": contact,
+        "organizations": service.organization_choices(session, user),
+    }
+    return render(request, "customers/contact_form.html", context, status_code=status)
+
+
+@router.get("/contacts/new")
+def new_contact(request: Request, session: SessionDep, user: RecordUser, organization_id: str = ""):
+    return _contact_form(request, session, user, {"organization_id": organization_id}, {})
+
+
+@router.post("/contacts")
+def create_contact(request: Request, session: SessionDep, user: RecordUser, form: FormData):
+    data = _fields(form, CONTACT_FIELDS)
+    try:
+        contact = service.create_contact(session, user, parse_form(ContactCreate, data))
+    except FormErrors as exc:
+        return _contact_form(request, session, user, data, exc.fields, status=400)
+    return RedirectResponse(f"/contacts/{contact.id}", 303)
+
+
+@router.get("/contacts/{contact_id}")
+def contact_page(request: Request, session: SessionDep, user: RecordUser, contact: ContactDep):
+    org = (
+        service.get_organization(session, user, contact.organization_id)
+        if contact.organization_id
+        else None
+    )
+    context = {
+        "contact": contact,
+        "organization": org,
+        "timeline": activities.contact_timeline(session, user, contact),
+        "next_step": activities.next_follow_up(session, user, contact_id=contact.id),
+        "timeline_url": f"/contacts/{contact.id}/timeline",
+    }
+    return render(request, "customers/contact.html", context)
+
+
+@router.get("/contacts/{contact_id}/timeline")
+def contact_timeline(
+    request: Request, session: SessionDep, user: RecordUser, contact: ContactDep, cursor: str = ""
+):
+    context = {
+        "timeline": activities.contact_timeline(session, user, contact, cursor=cursor),
+        "timeline_url": f"/contacts/{contact.id}/timeline",
+    }
+    return render(request, "activities/_timeline_items.html", context)
+
+
+@router.get("/contacts/{contact_id}/edit")
+def edit_contact(request: Request, session: SessionDep, user: RecordUser, contact: ContactDep):
+    form = {name: getattr(contact, name) or "" for name in CONTACT_FIELDS}
+    return _contact_form(request, session, user, form, {}, contact)
+
+
+@router.post("/contacts/{contact_id}")
+def update_contact(
+    request: Request, session: SessionDep, user: RecordUser, contact: ContactDep, form: FormData
+):
+    data = _fields(form, CONTACT_FIELDS)
+    try:
+        service.update_contact(session, user, contact, parse_form(ContactUpdate, data))
+    except FormErrors as exc:
+        session.refresh(contact)
+        return _contact_form(request, session, user, data, exc.fields, contact, 400)
+    return RedirectResponse(f"/contacts/{contact.id}", 303)
+
+
+@router.post("/contacts/{contact_id}/archive")
+def archive_contact(request: Request, session: SessionDep, user: RecordUser, contact: ContactDep):
+    service.set_contact_archived(session, user, contact, True)
+    return RedirectResponse(f"/contacts/{contact.id}", 303)
+
+
+@router.post("/contacts/{contact_id}/restore")
+def restore_contact(request: Request, session: SessionDep, user: RecordUser, contact: ContactDep):
+    service.set_contact_archived(session, user, contact, False)
+    return RedirectResponse(f"/contacts/{contact.id}", 303)
+
+
+# ---- organizations ---------------------------------------------------------
+
+
+@router.get("/organizations")
+def organizations(
+    request: Request,
+    session: SessionDep,
+    user: RecordUser,
+    q: str = "",
+    cursor: str = "",
+    archived: bool = False,
+):
+    q = q[:200]
+    page = service.list_organizations(session, user, query=q, cursor=cursor, archived=archived)
+    context = {"page": page, "q": q, "archived": archived}
+    if is_htmx(request) and request.headers.get("hx-target") in ("org-rows", "org-more"):
+        return render(request, "customers/_organization_rows.html", context)
+    return render(request, "customers/organizations.html", context)
+
+
+def _organization_form(request, form, errors, organization=None, status=200):
+    context = {"form": form, "errors": errors, "organization": organization}
+    return render(request, "customers/organization_form.html", context, status_code=status)
+
+
+@router.get("/organizations/new")
+def new_organization(request: Request, user: RecordUser):
+    return _organization_form(request, {}, {})
+
+
+@router.post("/organizations")
+def create_organization(request: Request, session: SessionDep, user: RecordUser, form: FormData):
+    data = _fields(form, ORGANIZATION_FIELDS)
+    try:
+        org = service.create_organization(session, user, parse_form(OrganizationCreate, data))
+    except FormErrors as exc:
+        return _organization_form(request, data, exc.fields, status=400)
+    return RedirectResponse(f"/organizations/{org.id}", 303)
+
+
+@router.get("/organizations/{organization_id}")
+def organization_page(
+    request: Request, session: SessionDep, user: RecordUser, organization: OrganizationDep
+):
+    context = {
+        "organization": organization,
+        "people": service.people_of_organization(session, user, organization),
+        "timeline": activities.organization_timeline(session, user, organization),
+        "next_step": activities.next_follow_up(session, user, organization_id=organization.id),
+        "timeline_url": f"/organizations/{organization.id}/timeline",
+    }
+    return render(request, "customers/organization.html", context)
+
+
+@router.get("/organizations/{organization_id}/timeline")
+def organization_timeline(
+    request: Request,
+    session: SessionDep,
+    user: RecordUser,
+    organization: OrganizationDep,
+    cursor: str = "",
+):
+    context = {
+        "timeline": activities.organization_timeline(session, user, organization, cursor=cursor),
+        "timeline_url": f"/organizations/{organization.id}/timeline",
+    }
+    return render(request, "activities/_timeline_items.html", context)
+
+
+@router.get("/organizations/{organization_id}/edit")
+def edit_organization(request: Request, user: RecordUser, organization: OrganizationDep):
+    form = {name: getattr(organization, name) or "" for name in ORGANIZATION_FIELDS}
+    return _organization_form(request, form, {}, organization)
+
+
+@router.post("/organizations/{organization_id}")
+def update_organization(
+    request: Request,
+    session: SessionDep,
+    user: RecordUser,
+    organization: OrganizationDep,
+    form: FormData,
+):
+    data = _fields(form, ORGANIZATION_FIELDS)
+    try:
+        service.update_organization(
+            session, user, organization, parse_form(OrganizationUpdate, data)
+        )
+    except FormErrors as exc:
+        session.refresh(organization)
+        return _organization_form(request, data, exc.fields, organization, 400)
+    return RedirectResponse(f"/organizations/{organization.id}", 303)
+
+
+@router.post("/organizations/{organization_id}/archive")
+def archive_organization(
+    request: Request, session: SessionDep, user: RecordUser, organization: OrganizationDep
+):
+    service.set_organization_archived(session, user, organization, True)
+    return RedirectResponse(f"/organizations/{organization.id}", 303)
+
+
+@router.post("/organizations/{organization_id}/restore")
+def restore_organization(
+    request: Request, session: SessionDep, user: RecordUser, organization: OrganizationDep
+):
+    service.set_organization_archived(session, user, organization, False)
+    return RedirectResponse(f"/organizations/{organization.id}", 303)

@@ -1,0 +1,359 @@
+"""Organizations and contacts: shared inside the team (R1), hidden from pure managers (R5)."""
+
+from dataclasses import dataclass
+
+from sqlalchemy import and_, or_, update
+from sqlmodel import Session, select
+
+from app.auth.models import User
+from app.core.errors import Forbidden, FormErrors, NotFound
+from app.core.i18n import N_
+from app.core.pagination import Page, clamp_limit, decode_cursor, encode_cursor
+from app.core.schema import utcnow
+from app.core.text import fold, like_pattern, phone_digits
+from app.customers.models import (
+    Contact,
+    ContactCreate,
+    ContactUpdate,
+    Organization,
+    OrganizationCreate,
+    OrganizationUpdate,
+)
+
+
+def _require_records(user: User) -> None:
+    if not user.can_see_records:
+        raise Forbidden
+
+
+def _check_email(email: str, errors: FormErrors) -> None:
+    if email and ("@" not in email or any(c.isspace() for c in email)):
+        errors.add("email", N_("Enter a valid email address."))
+
+
+def contact_search_text(contact: Contact, org_name: str) -> str:
+    parts = [contact.name, contact.email, contact.phone, phone_digits(contact.phone), org_name]
+    return fold(" ".join(p for p in parts if p))[:1000]
+
+
+def organization_search_text(org: Organization) -> str:
+    parts = [org.name, org.website, org.phone, phone_digits(org.phone), org.tags]
+    return fold(" ".join(p for p in parts if p))[:1000]
+
+
+# ---- organizations ---------------------------------------------------------
+
+
+@dataclass
+class OrganizationRow:
+    id: int
+    name: str
+    phone: str
+    tags: str
+    archived: bool
+
+
+def _after(stmt, model, cursor: str | None):
+    """Keyset condition: rows strictly after the cursor in (sort_key, id) order."""
+    after = decode_cursor(cursor, 2)
+    if not after:
+        return stmt
+    key = str(after[0])
+    last_id = int(after[1]) if str(after[1]).isdigit() else 0
+    return stmt.where(or_(model.sort_key > key, and_(model.sort_key == key, model.id > last_id)))
+
+
+def _organizations_where(stmt, query: str, archived: bool, cursor: str | None):
+    stmt = stmt.where(
+        Organization.archived_at.is_not(None) if archived else Organization.archived_at.is_(None)
+    )
+    if query.strip():
+        stmt = stmt.where(Organization.search_text.like(like_pattern(query), escape="\\"))
+    stmt = _after(stmt, Organization, cursor)
+    return stmt.order_by(Organization.sort_key, Organization.id)
+
+
+def list_organizations(
+    session: Session,
+    user: User,
+    query: str = "",
+    cursor: str | None = None,
+    limit: int | None = None,
+    archived: bool = False,
+) -> Page[OrganizationRow]:
+    _require_records(user)
+    limit = clamp_limit(limit, 25)
+    stmt = select(
+        Organization.id,
+        Organization.name,
+        Organization.phone,
+        Organization.tags,
+        Organization.archived_at,
+        Organization.sort_key,
+    )
+    rows = list(session.exec(_organizations_where(stmt, query, archived, cursor).limit(limit + 1)))
+    page = Page(
+        items=[OrganizationRow(r[0], r[1], r[2], r[3], r[4] is not None) for r in rows[:limit]]
+    )
+    if len(rows) > limit:
+        page.next_cursor = encode_cursor(rows[limit - 1][5], rows[limit - 1][0])
+    return page
+
+
+def list_organizations_full(
+    session: Session,
+    user: User,
+    query: str = "",
+    cursor: str | None = None,
+    limit: int | None = None,
+    archived: bool = False,
+) -> Page[Organization]:
+    """Whole records, for the API."""
+    _require_records(user)
+    limit = clamp_limit(limit, 25)
+    stmt = _organizations_where(select(Organization), query, archived, cursor)
+    rows = list(session.exec(stmt.limit(limit + 1)))
+    page = Page(items=rows[:limit])
+    if len(rows) > limit:
+        page.next_cursor = encode_cursor(rows[limit - 1].sort_key, rows[limit - 1].id)
+    return page
+
+
+def get_organization(session: Session, user: User, organization_id: int) -> Organization:
+    _require_records(user)
+    org = session.get(Organization, organization_id)
+    if org is None:
+        raise NotFound
+    return org
+
+
+def create_organization(session: Session, user: User, data: OrganizationCreate) -> Organization:
+    _require_records(user)
+    org = Organization.model_validate(data)
+    org.sort_key = fold(org.name)[:200]
+    org.search_text = organization_search_text(org)
+    session.add(org)
+    session.commit()
+    session.refresh(org)
+    return org
+
+
+def update_organization(
+    session: Session, user: User, org: Organization, data: OrganizationUpdate
+) -> Organization:
+    _require_records(user)
+    changes = data.model_dump(exclude_unset=True)
+    if changes.get("name") is None:
+        changes.pop("name", None)
+    renamed = "name" in changes and changes["name"] != org.name
+    org.sqlmodel_update({k: v for k, v in changes.items() if v is not None})
+    org.sort_key = fold(org.name)[:200]
+    org.search_text = organization_search_text(org)
+    org.updated_at = utcnow()
+    session.add(org)
+    if renamed:
+        _refresh_contacts_search(session, org)
+    session.commit()
+    session.refresh(org)
+    return org
+
+
+def _refresh_contacts_search(session: Session, org: Organization) -> None:
+    """Contacts are found by their organization's name, so a rename re-indexes them."""
+    contacts = session.exec(select(Contact).where(Contact.organization_id == org.id))
+    for contact in contacts:
+        session.exec(
+            update(Contact)
+            .where(Contact.id == contact.id)
+            .values(search_text=contact_search_text(contact, org.name))
+        )
+
+
+def set_organization_archived(
+    session: Session, user: User, org: Organization, archived: bool
+) -> Organization:
+    _require_records(user)
+    org.archived_at = utcnow() if archived else None
+    session.add(org)
+    session.commit()
+    return org
+
+
+def organization_choices(session: Session, user: User, limit: int = 500) -> list[tuple[int, str]]:
+    """Organizations for a select box; bounded, the form also accepts a typed search."""
+    _require_records(user)
+    rows = session.exec(
+        select(Organization.id, Organization.name)
+        .where(Organization.archived_at.is_(None))
+        .order_by(Organization.sort_key, Organization.id)
+        .limit(limit)
+    )
+    return [(r[0], r[1]) for r in rows]
+
+
+def people_of_organization(
+    session: Session, user: User, org: Organization, limit: int = 100
+) -> list[Contact]:
+    _require_records(user)
+    return list(
+        session.exec(
+            select(Contact)
+            .where(Contact.organization_id == org.id, Contact.archived_at.is_(None))
+            .order_by(Contact.sort_key, Contact.id)
+            .limit(limit)
+        )
+    )
+
+
+# ---- contacts --------------------------------------------------------------
+
+
+@dataclass
+class ContactRow:
+    id: int
+    name: str
+    email: str
+    phone: str
+    title: str
+    organization_id: int | None
+    organization_name: str | None
+    archived: bool
+
+
+def _contacts_where(stmt, query, archived, cursor, organization_id):
+    stmt = stmt.where(
+        Contact.archived_at.is_not(None) if archived else Contact.archived_at.is_(None)
+    )
+    if organization_id is not None:
+        stmt = stmt.where(Contact.organization_id == organization_id)
+    if query.strip():
+        stmt = stmt.where(Contact.search_text.like(like_pattern(query), escape="\\"))
+    stmt = _after(stmt, Contact, cursor)
+    return stmt.order_by(Contact.sort_key, Contact.id)
+
+
+def list_contacts(
+    session: Session,
+    user: User,
+    query: str = "",
+    cursor: str | None = None,
+    limit: int | None = None,
+    archived: bool = False,
+    organization_id: int | None = None,
+) -> Page[ContactRow]:
+    _require_records(user)
+    limit = clamp_limit(limit, 25)
+    stmt = select(
+        Contact.id,
+        Contact.name,
+        Contact.email,
+        Contact.phone,
+        Contact.title,
+        Contact.organization_id,
+        Organization.name,
+        Contact.archived_at,
+        Contact.sort_key,
+    ).outerjoin(Organization, Organization.id == Contact.organization_id)
+    stmt = _contacts_where(stmt, query, archived, cursor, organization_id)
+    rows = list(session.exec(stmt.limit(limit + 1)))
+    page = Page(
+        items=[
+            ContactRow(r[0], r[1], r[2], r[3], r[4], r[5], r[6], r[7] is not None)
+            for r in rows[:limit]
+        ]
+    )
+    if len(rows) > limit:
+        page.next_cursor = encode_cursor(rows[limit - 1][8], rows[limit - 1][0])
+    return page
+
+
+def list_contacts_full(
+    session: Session,
+    user: User,
+    query: str = "",
+    cursor: str | None = None,
+    limit: int | None = None,
+    archived: bool = False,
+    organization_id: int | None = None,
+) -> Page[Contact]:
+    """Whole records, for the API."""
+    _require_records(user)
+    limit = clamp_limit(limit, 25)
+    stmt = _contacts_where(select(Contact), query, archived, cursor, organization_id)
+    rows = list(session.exec(stmt.limit(limit + 1)))
+    page = Page(items=rows[:limit])
+    if len(rows) > limit:
+        page.next_cursor = encode_cursor(rows[limit - 1].sort_key, rows[limit - 1].id)
+    return page
+
+
+def get_contact(session: Session, user: User, contact_id: int) -> Contact:
+    _require_records(user)
+    contact = session.get(Contact, contact_id)
+    if contact is None:
+        raise NotFound
+    return contact
+
+
+def _organization_name(session: Session, organization_id: int | None, errors: FormErrors) -> str:
+    if organization_id is None:
+        return ""
+    org = session.get(Organization, organization_id)
+    if org is None:
+        errors.add("organization_id", N_("This organization does not exist."))
+        return ""
+    return org.name
+
+
+def create_contact(session: Session, user: User, data: ContactCreate) -> Contact:
+    _require_records(user)
+    errors = FormErrors()
+    _check_email(data.email, errors)
+    org_name = _organization_name(session, data.organization_id, errors)
+    errors.raise_if_any()
+    contact = Contact.model_validate(data)
+    contact.email = contact.email.lower()
+    contact.sort_key = fold(contact.name)[:200]
+    contact.search_text = contact_search_text(contact, org_name)
+    session.add(contact)
+    session.commit()
+    session.refresh(contact)
+    return contact
+
+
+def update_contact(session: Session, user: User, contact: Contact, data: ContactUpdate) -> Contact:
+    _require_records(user)
+    changes = data.model_dump(exclude_unset=True)
+    if changes.get("name") is None:
+        changes.pop("name", None)
+    errors = FormErrors()
+    if changes.get("email"):
+        changes["email"] = changes["email"].lower()
+        _check_email(changes["email"], errors)
+    org_id = changes.get("organization_id", contact.organization_id)
+    org_name = _organization_name(session, org_id, errors)
+    errors.raise_if_any()
+    nullable = {"organization_id"}
+    contact.sqlmodel_update({k: v for k, v in changes.items() if v is not None or k in nullable})
+    contact.sort_key = fold(contact.name)[:200]
+    contact.search_text = contact_search_text(contact, org_name)
+    contact.updated_at = utcnow()
+    session.add(contact)
+    session.commit()
+    session.refresh(contact)
+    return contact
+
+
+def set_contact_archived(session: Session, user: User, contact: Contact, archived: bool) -> Contact:
+    _require_records(user)
+    contact.archived_at = utcnow() if archived else None
+    session.add(contact)
+    session.commit()
+    return contact
+
+
+def find_contacts(session: Session, user: User, query: str, limit: int = 8) -> list[ContactRow]:
+    """Quick-entry lookup: the first few live contacts matching a few letters."""
+    if len(fold(query)) < 1:
+        return []
+    return list_contacts(session, user, query=query, limit=limit).items

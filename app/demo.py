@@ -1,0 +1,305 @@
+"""Demo and benchmark data: deterministic teams, customers, activities and follow-ups.
+
+Rows are inserted in bulk (Core executemany), so the benchmark's 200 000
+activities load in seconds; the same code fills `carnet demo`.
+"""
+
+import random
+import secrets
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import insert
+from sqlmodel import Session, select
+
+from app.activities.models import Activity, FollowUp
+from app.auth.models import User
+from app.auth.service import create_user
+from app.core.text import fold
+from app.customers.models import Contact, Organization
+from app.customers.service import contact_search_text, organization_search_text
+
+FIRST = [
+    "Hélène",
+    "Léa",
+    "Chloé",
+    "Zoé",
+    "Amélie",
+    "Noémie",
+    "Cécile",
+    "Inès",
+    "Manon",
+    "Camille",
+    "Jérôme",
+    "François",
+    "Loïc",
+    "Benoît",
+    "Théo",
+    "Mathis",
+    "Hugo",
+    "Lucas",
+    "Émile",
+    "Gaëtan",
+    "Anna",
+    "Sarah",
+    "Emma",
+    "Olivia",
+    "James",
+    "Oliver",
+    "Henry",
+    "Grace",
+    "Daniel",
+    "Sophie",
+]
+LAST = [
+    "Martin",
+    "Bernard",
+    "Dubois",
+    "Thomas",
+    "Robert",
+    "Richard",
+    "Petit",
+    "Durand",
+    "Leroy",
+    "Moreau",
+    "Simon",
+    "Laurent",
+    "Lefèvre",
+    "Michel",
+    "Garcia",
+    "Fournier",
+    "Lambert",
+    "Rousseau",
+    "Girard",
+    "Bonnet",
+    "Dupont",
+    "Mercier",
+    "Blanc",
+    "Guérin",
+    "Faure",
+    "Smith",
+    "Jones",
+    "Brown",
+    "Taylor",
+    "Wilson",
+    "Müller",
+    "Nguyen",
+    "Rossi",
+    "Ferreira",
+    "Kowalski",
+    "O'Brien",
+]
+ORG_A = [
+    "Atelier",
+    "Boulangerie",
+    "Cabinet",
+    "Studio",
+    "Maison",
+    "Groupe",
+    "Ateliers",
+    "Brasserie",
+    "Garage",
+    "Pharmacie",
+    "Imprimerie",
+    "Agence",
+    "Clinique",
+    "Domaine",
+    "Librairie",
+    "Northwind",
+]
+ORG_B = [
+    "du Lac",
+    "Saint-Éloi",
+    "des Alpes",
+    "Lumière",
+    "Horizon",
+    "Bellevue",
+    "Côte Sud",
+    "Riviera",
+    "Mistral",
+    "Océane",
+    "Trading",
+    "Labs",
+    "Consulting",
+    "& Fils",
+    "Numérique",
+    "Express",
+]
+TAGS = ["prospect", "client", "vip", "partner", "retail", "industry", "services", "public"]
+TITLES = ["CEO", "Directrice achats", "Head of Sales", "Gérant", "Office manager", "CFO", "", ""]
+TEXTS = [
+    "Called about the renewal; they want a revised quote.",
+    "Rendez-vous sur site, visite de l'atelier et présentation de l'offre.",
+    "Sent the brochure and pricing by email.",
+    "Relance téléphonique, pas de réponse, message laissé.",
+    "Budget confirmed for Q1; decision by the board next month.",
+    "Discussion sur les délais de livraison, inquiets pour janvier.",
+    "Note: prefers to be called in the morning.",
+    "Démo réalisée, très bon accueil de l'équipe.",
+]
+NEXT = ["Send the quote", "Rappeler", "Follow up on the demo", "Envoyer le contrat", "Check budget"]
+KINDS = ["call", "call", "email", "meeting", "note"]
+
+
+@dataclass
+class Sizes:
+    sellers: int = 3
+    organizations: int = 200
+    contacts: int = 1000
+    activities: int = 3000
+    # Activities put on the first contact, so a benchmark can open a busy record.
+    busy_contact_activities: int = 0
+
+
+def _local_part(name: str) -> str:
+    return "".join(c for c in fold(name) if c.isalnum())
+
+
+def _batched(rows: list[dict], size: int = 5000):
+    for start in range(0, len(rows), size):
+        yield rows[start : start + size]
+
+
+def generate(session: Session, sizes: Sizes, seller_ids: list[int], seed: int = 7) -> None:
+    """Bulk-creates organizations, contacts, activities and follow-ups for these sellers."""
+    rng = random.Random(seed)
+    now = datetime.now(UTC).replace(microsecond=0)
+    today = now.astimezone(ZoneInfo("Europe/Paris")).date()
+
+    org_rows = []
+    for i in range(sizes.organizations):
+        org = Organization(
+            name=f"{rng.choice(ORG_A)} {rng.choice(ORG_B)} {i + 1}",
+            phone=f"+33 1 {rng.randint(10, 99)} {rng.randint(10, 99)} {rng.randint(10, 99)} 00",
+            tags=", ".join(sorted(set(rng.sample(TAGS, rng.randint(0, 2))))),
+            website=f"https://example-{i + 1}.test",
+        )
+        org.sort_key = fold(org.name)
+        org.search_text = organization_search_text(org)
+        row = org.model_dump(exclude={"id"})
+        row["created_at"] = row["updated_at"] = now
+        org_rows.append(row)
+    first_org_id = (
+        session.exec(select(Organization.id).order_by(Organization.id.desc())).first() or 0
+    ) + 1
+    for batch in _batched(org_rows):
+        session.execute(insert(Organization), batch)
+    org_names = {first_org_id + i: r["name"] for i, r in enumerate(org_rows)}
+
+    contact_rows, contact_orgs = [], []
+    for i in range(sizes.contacts):
+        first, last = rng.choice(FIRST), rng.choice(LAST)
+        org_id = first_org_id + rng.randrange(sizes.organizations) if sizes.organizations else None
+        contact = Contact(
+            name=f"{first} {last}",
+            email=f"{_local_part(first)}.{_local_part(last)}{i}@example.test",
+            phone="+33 6 " + " ".join(str(rng.randint(10, 99)) for _ in range(4)),
+            title=rng.choice(TITLES),
+            organization_id=org_id,
+            language=rng.choice(["fr", "fr", "en", ""]),
+        )
+        contact.sort_key = fold(contact.name)
+        contact.search_text = contact_search_text(contact, org_names.get(org_id, ""))
+        row = contact.model_dump(exclude={"id"})
+        row["created_at"] = row["updated_at"] = now
+        contact_rows.append(row)
+        contact_orgs.append(org_id)
+    first_contact_id = (
+        session.exec(select(Contact.id).order_by(Contact.id.desc())).first() or 0
+    ) + 1
+    for batch in _batched(contact_rows):
+        session.execute(insert(Contact), batch)
+
+    activity_rows, follow_ups = [], []
+    total = sizes.activities + sizes.busy_contact_activities
+    first_activity_id = (
+        session.exec(select(Activity.id).order_by(Activity.id.desc())).first() or 0
+    ) + 1
+    for i in range(total):
+        index = 0 if i < sizes.busy_contact_activities else rng.randrange(sizes.contacts)
+        author = rng.choice(seller_ids)
+        private = rng.random() < 0.1
+        activity_rows.append(
+            {
+                "kind": rng.choice(KINDS),
+                "occurred_at": now - timedelta(minutes=rng.randint(5, 180 * 24 * 60)),
+                "contact_id": first_contact_id + index,
+                "organization_id": contact_orgs[index],
+                "author_id": author,
+                "text": rng.choice(TEXTS),
+                "visibility": "private" if private else "team",
+                "created_at": now,
+            }
+        )
+        if rng.random() < 0.2:
+            due = today + timedelta(days=rng.randint(-10, 14))
+            done = now if due < today and rng.random() < 0.5 else None
+            follow_ups.append(
+                {
+                    "what": rng.choice(NEXT),
+                    "due_on": due,
+                    "owner_id": author,
+                    "contact_id": first_contact_id + index,
+                    "organization_id": contact_orgs[index],
+                    "activity_id": first_activity_id + i,
+                    "is_private": private,
+                    "done_at": done,
+                    "created_at": now,
+                }
+            )
+    # Every seller starts with something due today, so Today is never empty in a demo.
+    for n, seller in enumerate(seller_ids):
+        follow_ups.append(
+            {
+                "what": "Call back about the proposal",
+                "due_on": today,
+                "owner_id": seller,
+                "contact_id": first_contact_id + n % max(sizes.contacts, 1),
+                "organization_id": contact_orgs[n % max(sizes.contacts, 1)],
+                "activity_id": None,
+                "is_private": False,
+                "done_at": None,
+                "created_at": now,
+            }
+        )
+    for batch in _batched(activity_rows):
+        session.execute(insert(Activity), batch)
+    for batch in _batched(follow_ups):
+        session.execute(insert(FollowUp), batch)
+    session.commit()
+
+
+DEMO_ACCOUNTS = [
+    ("lea.seller@demo.example", "Léa Martin", "seller"),
+    ("hugo.seller@demo.example", "Hugo Bernard", "seller"),
+    ("sarah.seller@demo.example", "Sarah Jones", "seller"),
+    ("marc.manager@demo.example", "Marc Dubois", "manager"),
+    ("alice.admin@demo.example", "Alice Petit", "admin"),
+]
+
+
+def load_demo(session: Session, seed: int = 7) -> list[tuple[str, str, str]]:
+    """Creates the demo team and customers; returns (email, password, role) per account."""
+    if session.exec(select(Contact.id).limit(1)).first() is not None:
+        raise ValueError("This database already holds contacts; demo data goes in an empty one.")
+    emails = [a[0] for a in DEMO_ACCOUNTS]
+    if session.exec(select(User.id).where(User.email.in_(emails))).first() is not None:
+        raise ValueError("Demo accounts already exist.")
+    accounts, sellers = [], []
+    for email, name, role in DEMO_ACCOUNTS:
+        password = secrets.token_urlsafe(9)
+        user = create_user(
+            session,
+            email=email,
+            name=name,
+            password=password,
+            is_seller=role == "seller",
+            is_manager=role == "manager",
+            is_admin=role == "admin",
+        )
+        accounts.append((email, password, role))
+        if user.is_seller:
+            sellers.append(user.id)
+    generate(session, Sizes(), sellers, seed)
+    return accounts

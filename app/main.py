@@ -1,0 +1,168 @@
+"""create_app(): settings, database, middleware, routers, static files and error pages."""
+
+import time
+from urllib.parse import quote
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.openapi.docs import get_swagger_ui_html
+from fastapi.responses import JSONResponse, RedirectResponse
+from fastapi.staticfiles import StaticFiles
+from sqlmodel import Session
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from app.core.config import Settings, get_settings
+from app.core.db import ROOT, check_migrated, make_engine
+from app.core.errors import Forbidden, FormErrors, NotFound
+from app.core.i18n import N_
+from app.core.permissions import CsrfFailed, NotAuthenticated
+from app.core.security import CookieSigner
+from app.core.templating import is_htmx, localizer_for, render
+
+
+def _wants_json(request: Request) -> bool:
+    return request.url.path.startswith("/api/")
+
+
+def _error_page(request: Request, status: int, title: str, message: str):
+    if _wants_json(request):
+        return JSONResponse({"detail": message}, status_code=status)
+    loc = localizer_for(request)
+    return render(
+        request,
+        "error.html",
+        {"title": loc.gettext(title), "message": loc.gettext(message), "status": status},
+        status_code=status,
+    )
+
+
+def _install_error_handlers(app: FastAPI) -> None:
+    @app.exception_handler(NotAuthenticated)
+    async def not_authenticated(request: Request, exc: NotAuthenticated):
+        if _wants_json(request):
+            return JSONResponse(
+                {"detail": "Authentication required: send 'Authorization: Bearer <token>'."},
+                status_code=401,
+                headers={"WWW-Authenticate": "Bearer"},
+            )
+        target = "/login?next=" + quote(request.url.path)
+        if is_htmx(request):
+            return JSONResponse({}, status_code=401, headers={"HX-Redirect": target})
+        return RedirectResponse(target, status_code=303)
+
+    @app.exception_handler(Forbidden)
+    async def forbidden(request: Request, exc: Forbidden):
+        return _error_page(
+            request, 403, N_("Not available"), N_("Your account does not give access to this page.")
+        )
+
+    @app.exception_handler(NotFound)
+    async def not_found(request: Request, exc: NotFound):
+        return _error_page(
+            request, 404, N_("Not found"), N_("This page does not exist or was removed.")
+        )
+
+    @app.exception_handler(CsrfFailed)
+    async def csrf_failed(request: Request, exc: CsrfFailed):
+        return _error_page(
+            request,
+            403,
+            N_("Please try again"),
+            N_("This form had expired. Reload the page and submit it again."),
+        )
+
+    @app.exception_handler(FormErrors)
+    async def form_errors(request: Request, exc: FormErrors):
+        # Pages catch FormErrors to re-render their form; this answers the API.
+        loc = localizer_for(request)
+        detail = [
+            {"loc": ["body", f], "msg": loc.gettext(m), "type": "value_error"}
+            for f, msgs in exc.fields.items()
+            for m in msgs
+        ]
+        return JSONResponse({"detail": detail}, status_code=422)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(request: Request, exc: StarletteHTTPException):
+        if _wants_json(request) or exc.status_code not in (404, 405):
+            return JSONResponse(
+                {"detail": exc.detail}, status_code=exc.status_code, headers=exc.headers
+            )
+        return _error_page(
+            request, exc.status_code, N_("Not found"), N_("This page does not exist.")
+        )
+
+    @app.exception_handler(RequestValidationError)
+    async def invalid_request(request: Request, exc: RequestValidationError):
+        if _wants_json(request):
+            errors = [
+                {k: v for k, v in e.items() if k in ("loc", "msg", "type")} for e in exc.errors()
+            ]
+            return JSONResponse({"detail": errors}, status_code=422)
+        return _error_page(
+            request,
+            400,
+            N_("Something is off"),
+            N_("This request is not valid. Go back and try again."),
+        )
+
+
+def create_app(settings: Settings | None = None, engine=None, check_schema: bool = True) -> FastAPI:
+    settings = settings or get_settings()
+    engine = engine or make_engine(settings.effective_database_url)
+    if check_schema:
+        check_migrated(engine)
+
+    app = FastAPI(
+        title="Carnet",
+        version="0.1.0",
+        docs_url=None,
+        redoc_url=None,
+        openapi_url="/api/v1/openapi.json",
+    )
+    app.state.settings = settings
+    app.state.engine = engine
+    app.state.session_factory = lambda: Session(engine, expire_on_commit=False)
+    app.state.signer = CookieSigner(settings.resolved_secret_key())
+
+    @app.middleware("http")
+    async def headers(request: Request, call_next):
+        started = time.perf_counter()
+        response = await call_next(request)
+        # Lets the benchmark read server time without the client's overhead.
+        response.headers["Server-Timing"] = f"app;dur={(time.perf_counter() - started) * 1000:.2f}"
+        response.headers["X-Content-Type-Options"] = "nosniff"
+        response.headers["X-Frame-Options"] = "DENY"
+        response.headers["Referrer-Policy"] = "same-origin"
+        # No other host, ever: the app calls none and the browser may load from none.
+        response.headers.setdefault(
+            "Content-Security-Policy",
+            "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; "
+            "frame-ancestors 'none'; form-action 'self'",
+        )
+        return response
+
+    _install_error_handlers(app)
+    app.mount("/static", StaticFiles(directory=str(ROOT / "static")), name="static")
+
+    @app.get("/api/docs", include_in_schema=False)
+    def api_docs():
+        return get_swagger_ui_html(
+            openapi_url=app.openapi_url,
+            title="Carnet API",
+            swagger_js_url="/static/swagger/swagger-ui-bundle.js",
+            swagger_css_url="/static/swagger/swagger-ui.css",
+            swagger_favicon_url="/static/favicon.svg",
+        )
+
+    from app.activities import api as activities_api
+    from app.activities import routes as activities_routes
+    from app.auth import routes as auth_routes
+    from app.customers import api as customers_api
+    from app.customers import routes as customers_routes
+
+    for module in (auth_routes, customers_routes, activities_routes):
+        module.mount(app)
+    for module in (customers_api, activities_api):
+        module.mount(app)
+    return app

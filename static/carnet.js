@@ -1,0 +1,164 @@
+// Carnet's only script: quick entry (key N), the contact picker, Enter-to-save.
+// Every page works without it: forms post and redirect.
+(function () {
+  "use strict";
+
+  document.addEventListener("DOMContentLoaded", function () {
+    if (window.htmx) {
+      // Re-rendered forms with messages come back as 400/422: show them, not nothing.
+      htmx.config.responseHandling = [
+        { code: "204", swap: false },
+        { code: "[23]..", swap: true },
+        { code: "40[0]|422", swap: true, error: false },
+        { code: "[45]..", swap: false, error: true },
+      ];
+    }
+  });
+
+  function dialog() { return document.getElementById("quick-entry"); }
+
+  function typing(target) {
+    return target.closest("input, textarea, select, [contenteditable]") !== null;
+  }
+
+  function openQuickEntry(contactId, contactName) {
+    var d = dialog();
+    if (!d) return false;
+    var form = d.querySelector("#entry-form");
+    if (form && !d.open) form.reset();
+    var query = d.querySelector("#qe-contact");
+    var hidden = d.querySelector("#qe-contact-id");
+    if (contactId && query && hidden) {
+      query.value = contactName || "";
+      hidden.value = contactId;
+    }
+    if (!d.open) d.showModal();
+    var focus = contactId ? d.querySelector("#qe-text") : query;
+    if (focus) focus.focus();
+    return true;
+  }
+
+  document.addEventListener("keydown", function (event) {
+    if (event.defaultPrevented || event.ctrlKey || event.metaKey || event.altKey) return;
+    if ((event.key === "n" || event.key === "N") && !typing(event.target) && !document.querySelector("dialog[open]")) {
+      if (openQuickEntry()) event.preventDefault();
+    }
+  });
+
+  document.addEventListener("click", function (event) {
+    var opener = event.target.closest("[data-quick-entry]");
+    if (opener && openQuickEntry(opener.dataset.contactId, opener.dataset.contactName)) {
+      event.preventDefault();
+      return;
+    }
+    if (event.target.closest("[data-close-dialog]")) {
+      var d = event.target.closest("dialog");
+      if (d) d.close();
+      return;
+    }
+    var option = event.target.closest("#qe-suggestions [role=option]");
+    if (option) pick(option);
+  });
+
+  // ---- contact picker (combobox) -------------------------------------------
+
+  function options() {
+    return Array.prototype.slice.call(document.querySelectorAll("#qe-suggestions [role=option]"));
+  }
+
+  function activeOption() {
+    return document.querySelector("#qe-suggestions [role=option][aria-selected=true]");
+  }
+
+  function setActive(option) {
+    options().forEach(function (o) { o.setAttribute("aria-selected", o === option ? "true" : "false"); });
+    var input = document.getElementById("qe-contact");
+    if (input && option) input.setAttribute("aria-activedescendant", option.id);
+  }
+
+  function closeList() {
+    var list = document.getElementById("qe-suggestions");
+    if (list) list.innerHTML = "";
+    var input = document.getElementById("qe-contact");
+    if (input) { input.setAttribute("aria-expanded", "false"); input.removeAttribute("aria-activedescendant"); }
+  }
+
+  function pick(option) {
+    var input = document.getElementById("qe-contact");
+    var hidden = document.getElementById("qe-contact-id");
+    if (!input || !hidden) return;
+    input.value = option.dataset.name;
+    hidden.value = option.dataset.id;
+    closeList();
+    var next = document.getElementById("qe-text");
+    if (next) next.focus();
+  }
+
+  document.addEventListener("input", function (event) {
+    if (event.target.id === "qe-contact") {
+      // Typing again means choosing again.
+      var hidden = document.getElementById("qe-contact-id");
+      if (hidden) hidden.value = "";
+    }
+  });
+
+  document.addEventListener("keydown", function (event) {
+    var target = event.target;
+    if (target.id === "qe-contact") {
+      var all = options();
+      var current = activeOption();
+      var index = all.indexOf(current);
+      if (event.key === "ArrowDown" && all.length) {
+        setActive(all[Math.min(index + 1, all.length - 1)]);
+        event.preventDefault();
+      } else if (event.key === "ArrowUp" && all.length) {
+        setActive(all[Math.max(index - 1, 0)]);
+        event.preventDefault();
+      } else if (event.key === "Enter" && all.length) {
+        pick(current || all[0]);
+        event.preventDefault();
+      } else if (event.key === "Escape" && all.length) {
+        closeList();
+        event.preventDefault();
+        event.stopPropagation();
+      }
+      return;
+    }
+    if (target.matches("textarea[data-enter-submits]") && event.key === "Enter" && !event.shiftKey && !event.isComposing) {
+      event.preventDefault();
+      target.form.requestSubmit();
+    }
+  });
+
+  document.addEventListener("htmx:afterSwap", function (event) {
+    var target = event.detail.target;
+    if (target.id === "qe-suggestions") {
+      var input = document.getElementById("qe-contact");
+      var first = options()[0];
+      if (input) input.setAttribute("aria-expanded", first ? "true" : "false");
+      if (first) setActive(first);
+    }
+  });
+
+  document.addEventListener("htmx:afterSettle", function (event) {
+    var form = event.detail.elt;
+    if (form && form.id === "entry-form") {
+      var invalid = form.querySelector("[aria-invalid=true], .choices input");
+      if (invalid) invalid.focus();
+    }
+  });
+
+  document.addEventListener("activity-logged", function (event) {
+    var d = dialog();
+    if (d && d.open) d.close();
+    var toast = document.getElementById("toast");
+    if (toast) {
+      toast.textContent = (event.detail && event.detail.message) || "";
+      setTimeout(function () { toast.textContent = ""; }, 3000);
+    }
+    // The page behind may list what was just logged (Today, a contact's history): refresh it.
+    if (window.htmx) {
+      htmx.ajax("GET", location.pathname + location.search, { target: "#main", select: "#main", swap: "outerHTML" });
+    }
+  });
+})();
