@@ -1,0 +1,189 @@
+"""Test fixtures: a migrated database (SQLite, or PostgreSQL when CARNET_TEST_DATABASE_URL
+is set), one transaction per test rolled back at the end, factories and real logins."""
+
+import os
+import re
+
+# Cheap hashing in tests only; set before the app reads its settings.
+os.environ.setdefault("CARNET_ARGON2_TIME_COST", "1")
+os.environ.setdefault("CARNET_ARGON2_MEMORY_COST", "8192")
+os.environ.setdefault("CARNET_SECRET_KEY", "test-secret-key")
+
+import pytest  # noqa: E402
+from fastapi.testclient import TestClient  # noqa: E402
+from sqlalchemy import create_engine, make_url, text  # noqa: E402
+from sqlmodel import Session  # noqa: E402
+
+from app.activities.models import ActivityCreate  # noqa: E402
+from app.activities.service import log_activity  # noqa: E402
+from app.auth.service import create_user  # noqa: E402
+from app.core.config import Settings  # noqa: E402
+from app.core.db import make_engine, migrate  # noqa: E402
+from app.customers.models import ContactCreate, OrganizationCreate  # noqa: E402
+from app.customers.service import create_contact, create_organization  # noqa: E402
+from app.main import create_app  # noqa: E402
+
+PASSWORD = "correct horse battery"
+
+
+BACKENDS = ["sqlite"] + (["postgresql"] if os.environ.get("CARNET_TEST_DATABASE_URL") else [])
+
+
+def fresh_postgres_database(worker: str) -> str:
+    """A database of this test worker's own, created empty from CARNET_TEST_DATABASE_URL."""
+    base = make_url(os.environ["CARNET_TEST_DATABASE_URL"])
+    name = f"{base.database}_carnet_{worker}"
+    admin = create_engine(base, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    admin.dispose()
+    return base.set(database=name).render_as_string(hide_password=False)
+
+
+@pytest.fixture(scope="session", params=BACKENDS)
+def database_url(request, tmp_path_factory, worker_id):
+    """Every database test runs on SQLite, and on PostgreSQL too when it is configured."""
+    if request.param == "postgresql":
+        url = fresh_postgres_database(worker_id)
+    else:
+        url = f"sqlite:///{tmp_path_factory.mktemp('db') / 'carnet.db'}"
+    migrate(url)
+    return url
+
+
+@pytest.fixture(scope="session")
+def worker_id(request):
+    return getattr(request.config, "workerinput", {}).get("workerid", "main")
+
+
+@pytest.fixture(scope="session")
+def engine(database_url):
+    engine = make_engine(database_url)
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture
+def connection(engine):
+    conn = engine.connect()
+    trans = conn.begin()
+    yield conn
+    trans.rollback()
+    conn.close()
+
+
+@pytest.fixture
+def session(connection):
+    with Session(
+        bind=connection, join_transaction_mode="create_savepoint", expire_on_commit=False
+    ) as s:
+        yield s
+
+
+@pytest.fixture
+def settings(tmp_path):
+    return Settings(data_dir=tmp_path, secret_key="test-secret-key")
+
+
+@pytest.fixture
+def app(engine, connection, settings):
+    app = create_app(settings, engine=engine, check_schema=False)
+    app.state.session_factory = lambda: Session(
+        bind=connection, join_transaction_mode="create_savepoint", expire_on_commit=False
+    )
+    return app
+
+
+class Client(TestClient):
+    csrf: str = ""
+
+
+@pytest.fixture
+def anon(app):
+    with Client(app, follow_redirects=False) as c:
+        yield c
+
+
+@pytest.fixture
+def client_for(app):
+    """A logged-in client for a user, through the real login form."""
+    clients = []
+
+    def login(user, password: str = PASSWORD) -> Client:
+        c = Client(app, follow_redirects=False)
+        c.__enter__()
+        clients.append(c)
+        page = c.get("/login")
+        token = re.search(r'name="csrf_token" value="([^"]+)"', page.text).group(1)
+        r = c.post("/login", data={"email": user.email, "password": password, "csrf_token": token})
+        assert r.status_code == 303, r.text
+        account = c.get("/account")
+        c.csrf = re.search(r'"X-CSRF-Token": "([^"]+)"', account.text).group(1)
+        c.headers["X-CSRF-Token"] = c.csrf
+        return c
+
+    yield login
+    for c in clients:
+        c.__exit__(None, None, None)
+
+
+def _user(session, email, **roles):
+    defaults = {"is_seller": False, "is_manager": False, "is_admin": False}
+    defaults.update(roles)
+    return create_user(
+        session, email=email, name=email.split("@")[0].title(), password=PASSWORD, **defaults
+    )
+
+
+@pytest.fixture
+def seller(session):
+    return _user(session, "seller@example.test", is_seller=True)
+
+
+@pytest.fixture
+def other_seller(session):
+    return _user(session, "other@example.test", is_seller=True)
+
+
+@pytest.fixture
+def manager(session):
+    return _user(session, "manager@example.test", is_manager=True)
+
+
+@pytest.fixture
+def admin(session):
+    return _user(session, "admin@example.test", is_admin=True)
+
+
+@pytest.fixture
+def make_user(session):
+    def make(email, **roles):
+        return _user(session, email, **roles)
+
+    return make
+
+
+@pytest.fixture
+def make_org(session, seller):
+    def make(name="Boulangerie Dupont", **fields):
+        return create_organization(session, seller, OrganizationCreate(name=name, **fields))
+
+    return make
+
+
+@pytest.fixture
+def make_contact(session, seller):
+    def make(name="Hélène Durand", **fields):
+        return create_contact(session, seller, ContactCreate(name=name, **fields))
+
+    return make
+
+
+@pytest.fixture
+def make_activity(session):
+    def make(author, contact, **fields):
+        data = ActivityCreate(contact_id=contact.id, **{"text": "Called", **fields})
+        return log_activity(session, author, data)
+
+    return make

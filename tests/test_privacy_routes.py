@@ -1,0 +1,212 @@
+"""Every route, every role: the expected-access table (DESIGN.md R1, R2, R3, R5, R6).
+
+A route registered on the app without an entry here fails the suite, so a new
+route cannot ship without someone deciding who may call it.
+"""
+
+import re
+
+import pytest
+from sqlmodel import select
+
+try:
+    from fastapi.routing import iter_route_contexts
+except ImportError:  # older FastAPI: routes are flat already
+    iter_route_contexts = None
+
+PUBLIC = "public"  # anyone, no account
+SIGNED_IN = "signed_in"  # any account, manager included
+RECORDS = "records"  # sellers and admins; a pure manager gets 403 (R5)
+OWN_RECORD = "own_record"  # the author/owner only; others, admins included, get 404 (R2)
+ADMIN = "admin"  # admins only
+OWN_ACCOUNT = "own_account"  # a thing of the account's own (API token): others get 404
+
+ACCESS = {
+    ("GET", "/"): PUBLIC,
+    ("GET", "/login"): PUBLIC,
+    ("POST", "/login"): PUBLIC,
+    ("GET", "/setup"): PUBLIC,
+    ("POST", "/setup"): PUBLIC,
+    ("GET", "/api/docs"): PUBLIC,
+    ("GET", "/api/v1/openapi.json"): PUBLIC,
+    ("HEAD", "/api/v1/openapi.json"): PUBLIC,
+    ("POST", "/logout"): SIGNED_IN,
+    ("GET", "/account"): SIGNED_IN,
+    ("POST", "/account/preferences"): SIGNED_IN,
+    ("POST", "/account/password"): SIGNED_IN,
+    ("POST", "/account/tokens"): SIGNED_IN,
+    ("POST", "/account/tokens/{token_id}/revoke"): OWN_ACCOUNT,
+    ("GET", "/admin/users"): ADMIN,
+    ("POST", "/admin/users"): ADMIN,
+    ("POST", "/admin/users/{user_id}"): ADMIN,
+    ("GET", "/contacts"): RECORDS,
+    ("GET", "/contacts/new"): RECORDS,
+    ("POST", "/contacts"): RECORDS,
+    ("GET", "/contacts/{contact_id}"): RECORDS,
+    ("GET", "/contacts/{contact_id}/timeline"): RECORDS,
+    ("GET", "/contacts/{contact_id}/edit"): RECORDS,
+    ("POST", "/contacts/{contact_id}"): RECORDS,
+    ("POST", "/contacts/{contact_id}/archive"): RECORDS,
+    ("POST", "/contacts/{contact_id}/restore"): RECORDS,
+    ("GET", "/organizations"): RECORDS,
+    ("GET", "/organizations/new"): RECORDS,
+    ("POST", "/organizations"): RECORDS,
+    ("GET", "/organizations/{organization_id}"): RECORDS,
+    ("GET", "/organizations/{organization_id}/timeline"): RECORDS,
+    ("GET", "/organizations/{organization_id}/edit"): RECORDS,
+    ("POST", "/organizations/{organization_id}"): RECORDS,
+    ("POST", "/organizations/{organization_id}/archive"): RECORDS,
+    ("POST", "/organizations/{organization_id}/restore"): RECORDS,
+    ("GET", "/today"): RECORDS,
+    ("GET", "/quick/contacts"): RECORDS,
+    ("GET", "/activities/new"): RECORDS,
+    ("POST", "/activities"): RECORDS,
+    ("GET", "/activities"): RECORDS,
+    ("GET", "/activities/{activity_id}"): OWN_RECORD,
+    ("POST", "/activities/{activity_id}"): OWN_RECORD,
+    ("POST", "/follow-ups/{follow_up_id}/done"): OWN_RECORD,
+    ("POST", "/follow-ups/{follow_up_id}/undo"): OWN_RECORD,
+    ("POST", "/follow-ups/{follow_up_id}/reschedule"): OWN_RECORD,
+    ("GET", "/api/v1/organizations"): RECORDS,
+    ("POST", "/api/v1/organizations"): RECORDS,
+    ("GET", "/api/v1/organizations/{organization_id}"): RECORDS,
+    ("PATCH", "/api/v1/organizations/{organization_id}"): RECORDS,
+    ("GET", "/api/v1/contacts"): RECORDS,
+    ("POST", "/api/v1/contacts"): RECORDS,
+    ("GET", "/api/v1/contacts/{contact_id}"): RECORDS,
+    ("PATCH", "/api/v1/contacts/{contact_id}"): RECORDS,
+    ("GET", "/api/v1/activities"): RECORDS,
+    ("POST", "/api/v1/activities"): RECORDS,
+    ("GET", "/api/v1/activities/{activity_id}"): OWN_RECORD,
+    ("PATCH", "/api/v1/activities/{activity_id}"): OWN_RECORD,
+    ("GET", "/api/v1/follow-ups"): RECORDS,
+    ("PATCH", "/api/v1/follow-ups/{follow_up_id}"): OWN_RECORD,
+}
+
+# Static files are public by nature and carry no records.
+IGNORED_PATHS = {"/static"}
+
+
+def registered_routes(app) -> set[tuple[str, str]]:
+    routes = iter_route_contexts(app.routes) if iter_route_contexts else app.routes
+    found = set()
+    for route in routes:
+        if route.path in IGNORED_PATHS:
+            continue
+        for method in route.methods or []:
+            found.add((method, route.path))
+    return found
+
+
+def routes_without_entry(app) -> set[tuple[str, str]]:
+    return registered_routes(app) - set(ACCESS)
+
+
+def test_every_route_has_an_access_entry(app):
+    missing = routes_without_entry(app)
+    assert not missing, f"Routes without an entry in ACCESS: {sorted(missing)}"
+
+
+def test_the_table_has_no_stale_entries(app):
+    assert set(ACCESS) - registered_routes(app) == set()
+
+
+def test_a_route_added_without_an_entry_is_caught(app):
+    @app.get("/contacts/{contact_id}/secret-report")
+    def secret_report(contact_id: int):
+        return {"ok": True}
+
+    assert routes_without_entry(app) == {("GET", "/contacts/{contact_id}/secret-report")}
+
+
+@pytest.fixture
+def world(session, seller, other_seller, manager, admin, make_contact, make_org, make_activity):
+    """Records owned by `seller`, seen by everyone else."""
+    from app.activities.models import FollowUp
+    from app.auth.service import create_api_token
+
+    org = make_org("Acme")
+    contact = make_contact("Zoé Petit", organization_id=org.id)
+    private = make_activity(
+        seller, contact, visibility="private", next_step="Call", next_step_due="+1d"
+    )
+    follow_up = session.exec(select(FollowUp).where(FollowUp.activity_id == private.id)).one()
+    token, _raw = create_api_token(session, seller, "sync")
+    return {
+        "contact_id": contact.id,
+        "organization_id": org.id,
+        "activity_id": private.id,
+        "follow_up_id": follow_up.id,
+        "user_id": other_seller.id,
+        "token_id": token.id,
+    }
+
+
+def _url(path: str, ids: dict) -> str:
+    return re.sub(r"\{(\w+)\}", lambda m: str(ids[m.group(1)]), path)
+
+
+def _call(client, method, url):
+    if method in ("POST", "PATCH", "PUT", "DELETE"):
+        if url.startswith("/api/"):
+            return client.request(method, url, json={})
+        return client.request(method, url, data={"csrf_token": client.csrf})
+    return client.request(method, url)
+
+
+def _denied_anonymously(response, url):
+    if url.startswith("/api/"):
+        return response.status_code == 401
+    return response.status_code in (303, 401) and "/login" in response.headers.get(
+        "location", response.headers.get("hx-redirect", "")
+    )
+
+
+ROLES = ["anonymous", "seller", "other_seller", "manager", "admin"]
+
+
+def expected(access: str, role: str) -> str:
+    """'ok' (not refused), 'login', 'forbidden' (403) or 'hidden' (404)."""
+    if access == PUBLIC:
+        return "ok"
+    if role == "anonymous":
+        return "login"
+    if access == SIGNED_IN:
+        return "ok"
+    if access == OWN_ACCOUNT:
+        return "ok" if role == "seller" else "hidden"
+    if access == ADMIN:
+        return "ok" if role == "admin" else "forbidden"
+    if role == "manager":
+        return "forbidden"
+    if access == RECORDS:
+        return "ok"
+    # OWN_RECORD: the world's records belong to `seller`.
+    return "ok" if role == "seller" else "hidden"
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_each_role_gets_exactly_the_access_in_the_table(
+    role, world, anon, client_for, seller, other_seller, manager, admin
+):
+    users = {"seller": seller, "other_seller": other_seller, "manager": manager, "admin": admin}
+    failures = []
+    client = anon if role == "anonymous" else client_for(users[role])
+    for (method, path), access in sorted(ACCESS.items()):
+        if path in ("/logout",):
+            continue  # would end the session the rest of the loop uses; tested in test_auth
+        url = _url(path, world)
+        response = _call(client, method, url)
+        want = expected(access, role)
+        status = response.status_code
+        if want == "ok":
+            ok = status < 500 and status not in (401, 403, 404)
+        elif want == "login":
+            ok = _denied_anonymously(response, url)
+        elif want == "forbidden":
+            ok = status == 403
+        else:
+            ok = status == 404
+        if not ok:
+            failures.append(f"{role} {method} {url}: got {status}, expected {want}")
+    assert not failures, "\n".join(failures)
