@@ -44,8 +44,12 @@ def today(request: Request, session: SessionDep, user: RecordUser):
 
 
 @router.get("/quick/contacts")
-def quick_contacts(request: Request, session: SessionDep, user: RecordUser, q: str = ""):
-    matches = customers.find_contacts(session, user, q[:100], limit=8)
+def quick_contacts(
+    request: Request, session: SessionDep, user: RecordUser, contact_query: str = ""
+):
+    """Suggestions for the quick-entry contact field (it sends its own name as the key)."""
+    q = contact_query[:100]
+    matches = customers.find_contacts(session, user, q, limit=8)
     return render(request, "activities/_suggestions.html", {"matches": matches, "q": q})
 
 

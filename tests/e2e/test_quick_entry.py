@@ -1,0 +1,75 @@
+"""A seller logs a call with a next step using only the keyboard, then sees it on Today."""
+
+from datetime import date, timedelta
+
+from babel.dates import format_date
+
+from app.auth.service import create_user
+from app.customers.models import ContactCreate, OrganizationCreate
+from app.customers.service import create_contact, create_organization
+from tests.conftest import PASSWORD
+from tests.e2e.conftest import ARTIFACTS
+
+
+def _seller_with_customers(db):
+    seller = create_user(db, email="lea@example.test", name="Léa", password=PASSWORD)
+    org = create_organization(db, seller, OrganizationCreate(name="Boulangerie Dupont"))
+    create_contact(db, seller, ContactCreate(name="Hélène Durand", organization_id=org.id))
+    create_contact(db, seller, ContactCreate(name="Marc Petit", organization_id=org.id))
+    return seller
+
+
+def test_a_seller_logs_a_call_with_a_next_step_using_only_the_keyboard(live_server, db, page):
+    base, _engine = live_server
+    seller = _seller_with_customers(db)
+
+    page.goto(f"{base}/login")
+    page.keyboard.type(seller.email)  # the email field has focus on load
+    page.keyboard.press("Tab")
+    page.keyboard.type(PASSWORD)
+    page.keyboard.press("Enter")
+    page.wait_for_url(f"{base}/today")
+    assert page.get_by_role("heading", name="Nothing on your list yet").is_visible()
+
+    page.keyboard.press("n")
+    dialog = page.locator("dialog#quick-entry")
+    dialog.wait_for(state="visible")
+    assert page.evaluate("document.activeElement.id") == "qe-contact"
+
+    page.keyboard.type("hel")  # three letters, no accent: finds Hélène
+    option = page.locator("#qe-suggestions [role=option]").first
+    option.wait_for(state="visible")
+    assert "Hélène Durand" in option.inner_text()
+    page.keyboard.press("Enter")
+    assert page.evaluate("document.activeElement.id") == "qe-text"
+    page.keyboard.type("Discussed the new bread oven")
+    page.keyboard.press("Tab")
+    page.keyboard.type("Send the quote")
+    page.keyboard.press("Tab")
+    page.keyboard.type("+3d")
+    page.keyboard.press("Enter")
+
+    dialog.wait_for(state="hidden")
+    soon = page.locator("section.follow-ups.soon")
+    soon.get_by_text("Send the quote").wait_for()
+    due = date.today() + timedelta(days=3)
+    assert "Hélène Durand" in soon.inner_text()
+    assert format_date(due, "EEE d MMM", locale="en") in soon.inner_text()
+    assert "Discussed the new bread oven" in page.locator(".timeline").inner_text()
+
+
+def test_pages_fit_a_phone_screen(live_server, db, page):
+    base, _engine = live_server
+    page.set_viewport_size({"width": 375, "height": 740})
+    page.goto(f"{base}/login")
+    page.fill("#f-email", "lea@example.test")
+    page.fill("#f-password", PASSWORD)
+    page.click("button[type=submit]")
+    page.wait_for_url(f"{base}/today")
+    for path in ("/today", "/contacts", "/contacts/1", "/activities/new"):
+        page.goto(base + path)
+        width = page.evaluate("document.documentElement.scrollWidth")
+        assert width <= 375, f"{path} is {width}px wide on a 375px screen"
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.goto(f"{base}/today")
+    page.screenshot(path=str(ARTIFACTS / "today-375px.png"), full_page=True)
