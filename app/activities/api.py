@@ -9,6 +9,7 @@ from app.activities import service
 from app.activities.deps import ActivityDep, FollowUpDep
 from app.activities.models import ActivityCreate, ActivityRead, ActivityUpdate, FollowUpRead
 from app.core.api import API_PREFIX, ListOut
+from app.core.ids import IdQuery
 from app.core.permissions import RECORDS, RecordUser, SessionDep
 from app.customers import service as customers
 
@@ -23,8 +24,8 @@ def mount(app: FastAPI) -> None:
 def list_activities(
     session: SessionDep,
     user: RecordUser,
-    contact_id: int | None = None,
-    organization_id: int | None = None,
+    contact_id: IdQuery = None,
+    organization_id: IdQuery = None,
     cursor: str = "",
     limit: Annotated[int, Query(ge=1, le=100)] = 50,
 ):

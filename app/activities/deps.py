@@ -6,14 +6,15 @@ from fastapi import Depends
 
 from app.activities import service
 from app.activities.models import Activity, FollowUp
+from app.core.ids import IdPath
 from app.core.permissions import RecordUser, SessionDep
 
 
-def current_activity(activity_id: int, session: SessionDep, user: RecordUser) -> Activity:
+def current_activity(activity_id: IdPath, session: SessionDep, user: RecordUser) -> Activity:
     return service.get_activity(session, user, activity_id)
 
 
-def current_follow_up(follow_up_id: int, session: SessionDep, user: RecordUser) -> FollowUp:
+def current_follow_up(follow_up_id: IdPath, session: SessionDep, user: RecordUser) -> FollowUp:
     return service.get_follow_up(session, user, follow_up_id)
 
 

@@ -7,7 +7,7 @@ from pydantic import field_validator
 from sqlalchemy import Index
 from sqlmodel import Field, SQLModel
 
-from app.core.schema import utcnow
+from app.core.schema import MAX_ID, utcnow
 from app.core.text import strip_controls
 
 KINDS = ("call", "meeting", "email", "note")
@@ -44,7 +44,9 @@ class FollowUp(SQLModel, table=True):
     due_on: date
     owner_id: int = Field(foreign_key="user.id")
     contact_id: int | None = Field(default=None, foreign_key="contact.id")
-    organization_id: int | None = Field(default=None, foreign_key="organization.id", index=True)
+    organization_id: int | None = Field(
+        default=None, foreign_key="organization.id", index=True, ge=1, le=MAX_ID
+    )
     activity_id: int | None = Field(default=None, foreign_key="activity.id", index=True)
     # A follow-up set by a private activity is private with it (R2).
     is_private: bool = False
@@ -63,8 +65,8 @@ class ActivityCreate(_ActivityFields):
     kind: Literal["call", "meeting", "email", "note"] = "call"
     # Naive times are read in the user's zone; None means now.
     occurred_at: datetime | None = None
-    contact_id: int | None = None
-    organization_id: int | None = None
+    contact_id: int | None = Field(default=None, ge=1, le=MAX_ID)
+    organization_id: int | None = Field(default=None, ge=1, le=MAX_ID)
     text: str = Field(default="", max_length=20000)
     visibility: Literal["team", "private"] = "team"
     next_step: str = Field(default="", max_length=500)

@@ -10,6 +10,7 @@ from app.auth import service
 from app.core.errors import FormErrors
 from app.core.forms import FormData, checked
 from app.core.i18n import LANGUAGES, N_, language_from_header, timezone_names
+from app.core.ids import IdPath
 from app.core.permissions import (
     ADMIN,
     SESSION_COOKIE,
@@ -223,7 +224,7 @@ def create_token(request: Request, session: SessionDep, user: CurrentUser, form:
 
 
 @signed_in.post("/account/tokens/{token_id}/revoke")
-def revoke_token(request: Request, session: SessionDep, user: CurrentUser, token_id: int):
+def revoke_token(request: Request, session: SessionDep, user: CurrentUser, token_id: IdPath):
     service.revoke_api_token(session, user, token_id)
     return RedirectResponse("/account?saved=token", 303)
 
@@ -264,7 +265,7 @@ def create_user(request: Request, session: SessionDep, user: AdminUser, form: Fo
 
 @admin.post("/users/{user_id}")
 def update_user(
-    request: Request, session: SessionDep, user: AdminUser, user_id: int, form: FormData
+    request: Request, session: SessionDep, user: AdminUser, user_id: IdPath, form: FormData
 ):
     target = service.get_user(session, user, user_id)
     try:

@@ -17,3 +17,7 @@ SQLModel.metadata.naming_convention = {
 def utcnow() -> datetime:
     """Every stored time is an aware UTC datetime."""
     return datetime.now(UTC)
+
+
+# The largest id both SQLite and PostgreSQL (bigint) can hold; larger ones are a 4xx, not a crash.
+MAX_ID = 2**63 - 1

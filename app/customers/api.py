@@ -5,6 +5,7 @@ from typing import Annotated
 from fastapi import APIRouter, FastAPI, Query
 
 from app.core.api import API_PREFIX, ListOut
+from app.core.ids import IdQuery
 from app.core.permissions import RECORDS, RecordUser, SessionDep
 from app.customers import service
 from app.customers.deps import ContactDep, OrganizationDep
@@ -64,7 +65,7 @@ def list_contacts(
     cursor: str = "",
     limit: Limit = 25,
     archived: bool = False,
-    organization_id: int | None = None,
+    organization_id: IdQuery = None,
 ):
     page = service.list_contacts_full(session, user, q, cursor, limit, archived, organization_id)
     return ListOut(items=page.items, next_cursor=page.next_cursor)

@@ -4,17 +4,18 @@ from typing import Annotated
 
 from fastapi import Depends
 
+from app.core.ids import IdPath
 from app.core.permissions import RecordUser, SessionDep
 from app.customers import service
 from app.customers.models import Contact, Organization
 
 
-def current_contact(contact_id: int, session: SessionDep, user: RecordUser) -> Contact:
+def current_contact(contact_id: IdPath, session: SessionDep, user: RecordUser) -> Contact:
     return service.get_contact(session, user, contact_id)
 
 
 def current_organization(
-    organization_id: int, session: SessionDep, user: RecordUser
+    organization_id: IdPath, session: SessionDep, user: RecordUser
 ) -> Organization:
     return service.get_organization(session, user, organization_id)
 

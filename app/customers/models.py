@@ -6,7 +6,7 @@ from pydantic import field_validator
 from sqlalchemy import Index
 from sqlmodel import Field, SQLModel
 
-from app.core.schema import utcnow
+from app.core.schema import MAX_ID, utcnow
 from app.core.text import clean_tags, strip_controls
 
 
@@ -67,7 +67,9 @@ class ContactBase(_Cleaned):
     email: str = Field(default="", max_length=254)
     phone: str = Field(default="", max_length=50)
     title: str = Field(default="", max_length=200)
-    organization_id: int | None = Field(default=None, foreign_key="organization.id", index=True)
+    organization_id: int | None = Field(
+        default=None, foreign_key="organization.id", index=True, ge=1, le=MAX_ID
+    )
     tags: str = Field(default="", max_length=500)
     notes: str = Field(default="", max_length=10000)
     # The language a customer is written to in (surveys, later); empty: unknown.
@@ -93,7 +95,7 @@ class ContactUpdate(_Cleaned):
     email: str | None = Field(default=None, max_length=254)
     phone: str | None = Field(default=None, max_length=50)
     title: str | None = Field(default=None, max_length=200)
-    organization_id: int | None = None
+    organization_id: int | None = Field(default=None, ge=1, le=MAX_ID)
     tags: str | None = Field(default=None, max_length=500)
     notes: str | None = Field(default=None, max_length=10000)
     language: str | None = Field(default=None, max_length=8)

@@ -1,0 +1,10 @@
+"""Record ids as they arrive in paths and queries: positive and within a database integer."""
+
+from typing import Annotated
+
+from fastapi import Path, Query
+
+from app.core.schema import MAX_ID
+
+IdPath = Annotated[int, Path(ge=1, le=MAX_ID)]
+IdQuery = Annotated[int | None, Query(ge=1, le=MAX_ID)]

@@ -1,0 +1,117 @@
+from sqlmodel import select
+
+from app.customers.models import Contact
+
+
+def test_a_seller_creates_a_contact_and_finds_it_without_accents(client_for, seller, make_org):
+    client = client_for(seller)
+    org = make_org("Boulangerie Dupont")
+    r = client.post(
+        "/contacts",
+        data={"name": "Hélène Lefèvre", "email": "Helene@Example.test", "organization_id": org.id},
+    )
+    assert r.status_code == 303
+    page = client.get(r.headers["location"])
+    assert "Hélène Lefèvre" in page.text and "Boulangerie Dupont" in page.text
+    for query in ("hele", "HÉLÈNE", "lefevre", "dupont", "helene@example"):
+        rows = client.get(
+            "/contacts",
+            params={"q": query},
+            headers={"HX-Request": "true", "HX-Target": "contact-rows"},
+        )
+        assert "Hélène Lefèvre" in rows.text, query
+        assert "<html" not in rows.text  # HTMX gets the rows only
+
+
+def test_search_finds_a_contact_by_phone_digits(client_for, seller, make_contact):
+    make_contact("Marc Petit", phone="+33 6 12 34 56 78")
+    client = client_for(seller)
+    assert "Marc Petit" in client.get("/contacts", params={"q": "0612345678"[1:]}).text
+
+
+def test_search_wildcards_are_taken_literally(client_for, seller, make_contact):
+    make_contact("Anne Martin")
+    client = client_for(seller)
+    assert "Anne Martin" not in client.get("/contacts", params={"q": "%"}).text
+    assert "Anne Martin" not in client.get("/contacts", params={"q": "_"}).text
+
+
+def test_the_contact_list_pages_with_a_cursor(client_for, seller, make_contact):
+    for i in range(30):
+        make_contact(f"Contact {i:02d}")
+    client = client_for(seller)
+    first = client.get("/contacts")
+    assert "Contact 00" in first.text and "Contact 25" not in first.text
+    cursor = first.text.split("cursor=")[1].split('"')[0].split("&")[0]
+    second = client.get("/contacts", params={"cursor": cursor})
+    assert "Contact 25" in second.text and "Contact 24" not in second.text
+
+
+def test_a_garbled_cursor_starts_from_the_top(client_for, seller, make_contact):
+    make_contact("Zoé")
+    assert "Zoé" in client_for(seller).get("/contacts", params={"cursor": "!!!garbage"}).text
+
+
+def test_a_bad_contact_form_keeps_the_input_and_says_why(client_for, seller, session):
+    client = client_for(seller)
+    r = client.post(
+        "/contacts",
+        data={"name": "", "email": "not an email", "phone": "06", "organization_id": "999999"},
+    )
+    assert r.status_code == 400
+    assert "This field is required." in r.text
+    assert 'value="not an email"' in r.text and 'value="06"' in r.text
+    assert session.exec(select(Contact)).first() is None
+
+
+def test_archiving_hides_a_contact_from_the_list_until_restored(client_for, seller, make_contact):
+    contact = make_contact("Paul Archive")
+    client = client_for(seller)
+    client.post(f"/contacts/{contact.id}/archive")
+    assert "Paul Archive" not in client.get("/contacts").text
+    assert "Paul Archive" in client.get("/contacts", params={"archived": "true"}).text
+    client.post(f"/contacts/{contact.id}/restore")
+    assert "Paul Archive" in client.get("/contacts").text
+
+
+def test_editing_a_contact_keeps_what_was_not_changed(client_for, seller, make_contact):
+    contact = make_contact("Jean Valjean", email="jean@example.test", notes="Likes bread")
+    client = client_for(seller)
+    form = client.get(f"/contacts/{contact.id}/edit")
+    assert 'value="jean@example.test"' in form.text
+    r = client.post(
+        f"/contacts/{contact.id}",
+        data={"name": "Jean V.", "email": "jean@example.test", "notes": "Likes bread"},
+    )
+    assert r.status_code == 303
+    page = client.get(f"/contacts/{contact.id}").text
+    assert "Jean V." in page and "Likes bread" in page
+
+
+def test_renaming_an_organization_makes_its_people_findable_by_the_new_name(
+    client_for, seller, make_org, make_contact
+):
+    org = make_org("Old Name")
+    make_contact("Iris", organization_id=org.id)
+    client = client_for(seller)
+    client.post(f"/organizations/{org.id}", data={"name": "Nouvelle Maison"})
+    assert "Iris" in client.get("/contacts", params={"q": "nouvelle"}).text
+
+
+def test_an_organization_page_lists_its_people_and_history(
+    client_for, seller, make_org, make_contact, make_activity
+):
+    org = make_org("Maison Bleue")
+    person = make_contact("Chloé", organization_id=org.id)
+    make_activity(seller, person, text="Visited the shop")
+    page = client_for(seller).get(f"/organizations/{org.id}").text
+    assert "Chloé" in page and "Visited the shop" in page
+
+
+def test_an_unknown_contact_is_a_404_page(client_for, seller):
+    r = client_for(seller).get("/contacts/987654")
+    assert r.status_code == 404 and "<html" in r.text
+
+
+def test_a_non_numeric_id_is_a_clear_client_error(client_for, seller):
+    assert client_for(seller).get("/contacts/abc").status_code in (400, 404, 422)

@@ -1,0 +1,37 @@
+import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+from sqlmodel import SQLModel
+
+import app.models  # noqa: F401
+from app.core.config import Settings
+from app.core.db import DatabaseNotMigrated, make_engine, migrate
+from app.main import create_app
+
+
+def test_the_migrations_build_exactly_the_models_schema(engine):
+    with engine.connect() as conn:
+        diff = compare_metadata(MigrationContext.configure(conn), SQLModel.metadata)
+    assert diff == [], "models and migrations disagree: add a migration"
+
+
+def test_the_app_refuses_an_unmigrated_database_and_names_the_command(tmp_path):
+    settings = Settings(data_dir=tmp_path, secret_key="x")
+    with pytest.raises(DatabaseNotMigrated, match="carnet migrate"):
+        create_app(settings)
+    migrate(settings.effective_database_url)
+    assert create_app(settings) is not None
+
+
+def test_migrations_go_down_and_up_again(database_url):
+    from alembic import command
+
+    from app.core.db import alembic_config
+
+    cfg = alembic_config(database_url)
+    command.downgrade(cfg, "base")
+    command.upgrade(cfg, "head")
+    engine = make_engine(database_url)
+    with engine.connect() as conn:
+        assert MigrationContext.configure(conn).get_current_heads() == ("0001",)
+    engine.dispose()
