@@ -7,6 +7,7 @@ from pydantic import BaseModel, ValidationError
 
 from app.core.errors import FormErrors
 from app.core.i18n import N_
+from app.core.text import strip_controls
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -46,7 +47,8 @@ def parse_form(model: type[M], data: dict) -> M:
 async def _read_form(request: Request) -> dict[str, str]:
     # Async only to await the body; the data is then handed to a plain def route.
     form = await request.form()
-    return {k: v for k, v in form.items() if isinstance(v, str)}
+    # Control characters (NUL above all, which PostgreSQL refuses) never belong in a form.
+    return {k: strip_controls(v) for k, v in form.items() if isinstance(v, str)}
 
 
 FormData = Annotated[dict[str, str], Depends(_read_form)]

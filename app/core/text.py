@@ -34,5 +34,5 @@ def clean_tags(raw: str) -> str:
 
 
 def strip_controls(text: str) -> str:
-    """Drops control characters (but keeps newlines and tabs) that no form should carry."""
-    return "".join(c for c in text if c in "\n\t" or unicodedata.category(c) != "Cc")
+    """Drops control characters (but keeps line breaks and tabs) that no form should carry."""
+    return "".join(c for c in text if c in "\n\r\t" or unicodedata.category(c) != "Cc")
