@@ -18,7 +18,7 @@ from app.auth.models import User
 from app.auth.service import create_user
 from app.core.text import fold
 from app.customers.models import Contact, Organization
-from app.customers.service import contact_search_text, organization_search_text
+from app.customers.service import contact_search_text, organization_search_text, sort_key
 
 FIRST = [
     "Hélène",
@@ -175,7 +175,7 @@ def generate(session: Session, sizes: Sizes, seller_ids: list[int], seed: int = 
             tags=", ".join(sorted(set(rng.sample(TAGS, rng.randint(0, 2))))),
             website=f"https://example-{i + 1}.test",
         )
-        org.sort_key = fold(org.name)
+        org.sort_key = sort_key(org.name)
         org.search_text = organization_search_text(org)
         row = org.model_dump(exclude={"id"})
         row["created_at"] = row["updated_at"] = now
@@ -199,7 +199,7 @@ def generate(session: Session, sizes: Sizes, seller_ids: list[int], seed: int = 
             organization_id=org_id,
             language=rng.choice(["fr", "fr", "en", ""]),
         )
-        contact.sort_key = fold(contact.name)
+        contact.sort_key = sort_key(contact.name)
         contact.search_text = contact_search_text(contact, org_names.get(org_id, ""))
         row = contact.model_dump(exclude={"id"})
         row["created_at"] = row["updated_at"] = now

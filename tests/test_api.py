@@ -49,8 +49,10 @@ def test_the_api_logs_an_activity_with_a_next_step(api, make_contact):
         },
     )
     assert r.status_code == 201, r.text
-    follow_ups = api.get("/api/v1/follow-ups").json()["items"]
-    assert follow_ups == []  # 2030 is beyond the next 7 days
+    week = api.get("/api/v1/follow-ups", params={"section": "week"}).json()["items"]
+    assert week == []  # 2030 is beyond the next 7 days
+    open_ones = api.get("/api/v1/follow-ups").json()["items"]
+    assert [(f["what"], f["due_on"]) for f in open_ones] == [("Send quote", "2030-01-15")]
     mine = api.get("/api/v1/activities").json()["items"]
     assert [a["text"] for a in mine] == ["Demo"]
 

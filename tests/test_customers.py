@@ -115,3 +115,14 @@ def test_an_unknown_contact_is_a_404_page(client_for, seller):
 
 def test_a_non_numeric_id_is_a_clear_client_error(client_for, seller):
     assert client_for(seller).get("/contacts/abc").status_code in (400, 404, 422)
+
+
+def test_the_longest_names_in_any_script_are_stored_and_found(client_for, seller, make_org):
+    org = make_org("🏢" * 200)
+    client = client_for(seller)
+    name = "😀" * 199 + "漢"
+    r = client.post(
+        "/contacts", data={"name": name, "organization_id": org.id, "notes": "漢字" * 5000}
+    )
+    assert r.status_code == 303
+    assert name in client.get("/contacts", params={"q": "漢"}).text

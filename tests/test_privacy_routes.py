@@ -59,6 +59,7 @@ ACCESS = {
     ("POST", "/organizations/{organization_id}/restore"): RECORDS,
     ("GET", "/today"): RECORDS,
     ("GET", "/quick/contacts"): RECORDS,
+    ("GET", "/follow-ups"): RECORDS,
     ("GET", "/activities/new"): RECORDS,
     ("POST", "/activities"): RECORDS,
     ("GET", "/activities"): RECORDS,

@@ -1,6 +1,6 @@
 """JSON API for activities and follow-ups: the same services, so the same scoping."""
 
-from typing import Annotated
+from typing import Annotated, Literal
 
 from fastapi import APIRouter, FastAPI, Query
 from pydantic import BaseModel, Field
@@ -60,11 +60,16 @@ def update_activity(
 
 
 @router.get("/follow-ups", response_model=ListOut[FollowUpRead])
-def my_follow_ups(session: SessionDep, user: RecordUser):
-    """My open follow-ups: overdue, today and the next 7 days."""
-    today = service.today_for(session, user)
-    rows = today.overdue + today.due_today + today.next_days
-    return ListOut(items=[r.follow_up for r in rows])
+def my_follow_ups(
+    session: SessionDep,
+    user: RecordUser,
+    section: Literal["open", "overdue", "today", "week"] = "open",
+    cursor: str = "",
+    limit: Annotated[int, Query(ge=1, le=100)] = 50,
+):
+    """My open follow-ups, oldest due first: all of them, or one section of Today."""
+    page = service.my_follow_ups(session, user, section, cursor, limit)
+    return ListOut(items=[r.follow_up for r in page.items], next_cursor=page.next_cursor)
 
 
 class FollowUpChange(BaseModel):

@@ -43,6 +43,17 @@ def today(request: Request, session: SessionDep, user: RecordUser):
     return render(request, "activities/today.html", {"today": service.today_for(session, user)})
 
 
+@router.get("/follow-ups")
+def my_follow_ups(
+    request: Request, session: SessionDep, user: RecordUser, section: str = "open", cursor: str = ""
+):
+    section = section if section in service.SECTIONS else "open"
+    context = {"rows": service.my_follow_ups(session, user, section, cursor), "section": section}
+    if is_htmx(request):
+        return render(request, "activities/_follow_up_items.html", context)
+    return render(request, "activities/follow_ups.html", context)
+
+
 @router.get("/quick/contacts")
 def quick_contacts(
     request: Request, session: SessionDep, user: RecordUser, contact_query: str = ""

@@ -4,7 +4,7 @@ Visibility (R2): a private activity, and the follow-up it sets, exist only for
 their author; everyone else, admins included, gets NotFound.
 """
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -208,48 +208,78 @@ class FollowUpRow:
     organization_name: str | None
 
 
-def _my_open_follow_ups(session: Session, user: User, where, limit: int) -> list[FollowUpRow]:
-    rows = session.exec(
+# Sections of my open follow-ups, as Today shows them; "open" is all of them.
+SECTIONS = ("overdue", "today", "week", "open")
+
+
+def _section_filter(section: str, day: date):
+    if section == "overdue":
+        return FollowUp.due_on < day
+    if section == "today":
+        return FollowUp.due_on == day
+    if section == "week":
+        return and_(FollowUp.due_on > day, FollowUp.due_on <= day + timedelta(days=7))
+    return FollowUp.due_on.is_not(None)
+
+
+def my_follow_ups(
+    session: Session, user: User, section: str = "open", cursor: str | None = None, limit=None
+) -> Page[FollowUpRow]:
+    """My open follow-ups in one section, oldest due first; R3: never anyone else's."""
+    _require_records(user)
+    limit = clamp_limit(limit, 20)
+    stmt = (
         select(FollowUp, Contact.name, Organization.name)
         .outerjoin(Contact, Contact.id == FollowUp.contact_id)
         .outerjoin(Organization, Organization.id == FollowUp.organization_id)
-        .where(FollowUp.owner_id == user.id, FollowUp.done_at.is_(None), where)
-        .order_by(FollowUp.due_on, FollowUp.id)
-        .limit(limit)
+        .where(
+            FollowUp.owner_id == user.id,
+            FollowUp.done_at.is_(None),
+            _section_filter(section if section in SECTIONS else "open", user_today(user)),
+        )
     )
-    return [FollowUpRow(f, c, o) for f, c, o in rows]
+    after = decode_cursor(cursor, 2)
+    if after:
+        try:
+            due, last_id = date.fromisoformat(str(after[0])), int(after[1])
+        except (TypeError, ValueError):
+            due = None
+        if due is not None:
+            stmt = stmt.where(
+                or_(FollowUp.due_on > due, and_(FollowUp.due_on == due, FollowUp.id > last_id))
+            )
+    rows = list(session.exec(stmt.order_by(FollowUp.due_on, FollowUp.id).limit(limit + 1)))
+    page = Page(items=[FollowUpRow(f, c, o) for f, c, o in rows[:limit]])
+    if len(rows) > limit:
+        last = rows[limit - 1][0]
+        page.next_cursor = encode_cursor(last.due_on.isoformat(), last.id)
+    return page
 
 
 @dataclass
 class Today:
     day: date
-    overdue: list[FollowUpRow] = field(default_factory=list)
-    due_today: list[FollowUpRow] = field(default_factory=list)
-    next_days: list[FollowUpRow] = field(default_factory=list)
-    recent: Page[TimelineEntry] = field(default_factory=Page)
-    more_overdue: bool = False
+    overdue: Page[FollowUpRow]
+    due_today: Page[FollowUpRow]
+    next_days: Page[FollowUpRow]
+    recent: Page[TimelineEntry]
 
     @property
     def is_empty(self) -> bool:
-        return not (self.overdue or self.due_today or self.next_days or self.recent.items)
+        return not (
+            self.overdue.items or self.due_today.items or self.next_days.items or self.recent.items
+        )
 
 
-def today_for(session: Session, user: User, limit: int = 50) -> Today:
-    """The seller's day: overdue, due today, the next 7 days, recent activities. Only theirs."""
+def today_for(session: Session, user: User) -> Today:
+    """The seller's day: overdue, due today, the next 7 days, recent activities. Only theirs.
+    Each list shows its first 20; the rest is one "more" away, so the page stays light."""
     _require_records(user)
-    day = user_today(user)
-    overdue = _my_open_follow_ups(session, user, FollowUp.due_on < day, limit + 1)
     return Today(
-        day=day,
-        overdue=overdue[:limit],
-        more_overdue=len(overdue) > limit,
-        due_today=_my_open_follow_ups(session, user, FollowUp.due_on == day, limit),
-        next_days=_my_open_follow_ups(
-            session,
-            user,
-            and_(FollowUp.due_on > day, FollowUp.due_on <= day + timedelta(days=7)),
-            limit,
-        ),
+        day=user_today(user),
+        overdue=my_follow_ups(session, user, "overdue"),
+        due_today=my_follow_ups(session, user, "today"),
+        next_days=my_follow_ups(session, user, "week"),
         recent=my_activities(session, user, limit=10),
     )
 

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import gettext as gettext_module
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from io import BytesIO
 from pathlib import Path
 from zoneinfo import ZoneInfo, available_timezones
@@ -70,8 +70,10 @@ class Localizer:
 
     language: str
     timezone: str
+    # One Localizer serves one request: lists show the same few days many times over.
+    _days: dict = field(default_factory=dict, compare=False, repr=False)
 
-    @property
+    @cached_property
     def tz(self) -> ZoneInfo:
         return ZoneInfo(self.timezone)
 
@@ -93,6 +95,10 @@ class Localizer:
         return moment.astimezone(self.tz)
 
     def today(self) -> date:
+        return self._today
+
+    @cached_property
+    def _today(self) -> date:
         return datetime.now(self.tz).date()
 
     def datetime(self, moment: datetime | None, fmt: str = "medium") -> str:
@@ -111,6 +117,11 @@ class Localizer:
         return dates.format_time(self.local(moment), "short", tzinfo=self.tz, locale=self.language)
 
     def relative_day(self, day: date) -> str:
+        if day not in self._days:
+            self._days[day] = self._relative_day(day)
+        return self._days[day]
+
+    def _relative_day(self, day: date) -> str:
         delta = (day - self.today()).days
         if delta == 0:
             return self.gettext("today")

@@ -14,6 +14,8 @@ templates = Jinja2Templates(directory=str(ROOT / "templates"))
 templates.env.add_extension("jinja2.ext.i18n")
 templates.env.trim_blocks = True
 templates.env.lstrip_blocks = True
+# Templates change only with a release; checking their files on every include costs time.
+templates.env.auto_reload = False
 
 
 def localizer_for(request: Request) -> Localizer:

@@ -33,7 +33,10 @@ class OrganizationBase(_Cleaned):
 
 
 class Organization(OrganizationBase, table=True):
-    __table_args__ = (Index("ix_organization_archived_sort", "archived_at", "sort_key", "id"),)
+    # search_text rides in the index so a search that matches little never reads the table.
+    __table_args__ = (
+        Index("ix_organization_archived_sort", "archived_at", "sort_key", "id", "search_text"),
+    )
     id: int | None = Field(default=None, primary_key=True)
     # Lower-cased, accent-free copies, so sorting and search ignore case and accents.
     sort_key: str = Field(default="", max_length=200)
@@ -77,7 +80,10 @@ class ContactBase(_Cleaned):
 
 
 class Contact(ContactBase, table=True):
-    __table_args__ = (Index("ix_contact_archived_sort", "archived_at", "sort_key", "id"),)
+    # search_text rides in the index so a search that matches little never reads the table.
+    __table_args__ = (
+        Index("ix_contact_archived_sort", "archived_at", "sort_key", "id", "search_text"),
+    )
     id: int | None = Field(default=None, primary_key=True)
     sort_key: str = Field(default="", max_length=200)
     search_text: str = Field(default="", max_length=1000)

@@ -20,6 +20,15 @@ from app.customers.models import (
     OrganizationUpdate,
 )
 
+# Both keys live in one index; PostgreSQL caps an index entry near 2 700 bytes, and a
+# character may take 4, so they are kept short. Searching past 400 characters is moot.
+SORT_KEY_CHARS = 100
+SEARCH_TEXT_CHARS = 400
+
+
+def sort_key(name: str) -> str:
+    return fold(name)[:SORT_KEY_CHARS]
+
 
 def _require_records(user: User) -> None:
     if not user.can_see_records:
@@ -33,12 +42,12 @@ def _check_email(email: str, errors: FormErrors) -> None:
 
 def contact_search_text(contact: Contact, org_name: str) -> str:
     parts = [contact.name, contact.email, contact.phone, phone_digits(contact.phone), org_name]
-    return fold(" ".join(p for p in parts if p))[:1000]
+    return fold(" ".join(p for p in parts if p))[:SEARCH_TEXT_CHARS]
 
 
 def organization_search_text(org: Organization) -> str:
     parts = [org.name, org.website, org.phone, phone_digits(org.phone), org.tags]
-    return fold(" ".join(p for p in parts if p))[:1000]
+    return fold(" ".join(p for p in parts if p))[:SEARCH_TEXT_CHARS]
 
 
 # ---- organizations ---------------------------------------------------------
@@ -130,7 +139,7 @@ def get_organization(session: Session, user: User, organization_id: int) -> Orga
 def create_organization(session: Session, user: User, data: OrganizationCreate) -> Organization:
     _require_records(user)
     org = Organization.model_validate(data)
-    org.sort_key = fold(org.name)[:200]
+    org.sort_key = sort_key(org.name)
     org.search_text = organization_search_text(org)
     session.add(org)
     session.commit()
@@ -147,7 +156,7 @@ def update_organization(
         changes.pop("name", None)
     renamed = "name" in changes and changes["name"] != org.name
     org.sqlmodel_update({k: v for k, v in changes.items() if v is not None})
-    org.sort_key = fold(org.name)[:200]
+    org.sort_key = sort_key(org.name)
     org.search_text = organization_search_text(org)
     org.updated_at = utcnow()
     session.add(org)
@@ -313,7 +322,7 @@ def create_contact(session: Session, user: User, data: ContactCreate) -> Contact
     errors.raise_if_any()
     contact = Contact.model_validate(data)
     contact.email = contact.email.lower()
-    contact.sort_key = fold(contact.name)[:200]
+    contact.sort_key = sort_key(contact.name)
     contact.search_text = contact_search_text(contact, org_name)
     session.add(contact)
     session.commit()
@@ -335,7 +344,7 @@ def update_contact(session: Session, user: User, contact: Contact, data: Contact
     errors.raise_if_any()
     nullable = {"organization_id"}
     contact.sqlmodel_update({k: v for k, v in changes.items() if v is not None or k in nullable})
-    contact.sort_key = fold(contact.name)[:200]
+    contact.sort_key = sort_key(contact.name)
     contact.search_text = contact_search_text(contact, org_name)
     contact.updated_at = utcnow()
     session.add(contact)

@@ -46,7 +46,9 @@ def upgrade() -> None:
     )
     with op.batch_alter_table("organization", schema=None) as batch_op:
         batch_op.create_index(
-            "ix_organization_archived_sort", ["archived_at", "sort_key", "id"], unique=False
+            "ix_organization_archived_sort",
+            ["archived_at", "sort_key", "id", "search_text"],
+            unique=False,
         )
 
     op.create_table(
@@ -107,7 +109,9 @@ def upgrade() -> None:
     )
     with op.batch_alter_table("contact", schema=None) as batch_op:
         batch_op.create_index(
-            "ix_contact_archived_sort", ["archived_at", "sort_key", "id"], unique=False
+            "ix_contact_archived_sort",
+            ["archived_at", "sort_key", "id", "search_text"],
+            unique=False,
         )
         batch_op.create_index(
             batch_op.f("ix_contact_organization_id"), ["organization_id"], unique=False

@@ -1,0 +1,179 @@
+"""Benchmark: p50/p95 server time of the seller's everyday pages on a large data set.
+
+    python -m bench.run [--rebuild] [--requests N] [--database-url URL]
+
+Builds (once, deterministic) 50 000 contacts, 10 000 organizations and 200 000
+activities over 20 sellers under bench/data/, then times each scenario through
+the real app. "server" is the app's own Server-Timing (what the targets are about);
+"wall" adds the in-process HTTP client.
+"""
+
+import argparse
+import os
+import re
+import statistics
+import time
+from pathlib import Path
+
+os.environ.setdefault("CARNET_ARGON2_TIME_COST", "1")
+os.environ.setdefault("CARNET_ARGON2_MEMORY_COST", "8192")
+
+from fastapi.testclient import TestClient  # noqa: E402
+from sqlalchemy import func, insert  # noqa: E402
+from sqlmodel import Session, select  # noqa: E402
+
+from app.auth.models import User  # noqa: E402
+from app.core.config import Settings  # noqa: E402
+from app.core.db import make_engine, migrate  # noqa: E402
+from app.core.schema import utcnow  # noqa: E402
+from app.core.security import hash_password  # noqa: E402
+from app.customers.models import Contact  # noqa: E402
+from app.demo import Sizes, generate  # noqa: E402
+from app.main import create_app  # noqa: E402
+
+DATA = Path(__file__).resolve().parent / "data"
+PASSWORD = "benchmark password"
+SIZES = Sizes(
+    sellers=20,
+    organizations=10_000,
+    contacts=50_000,
+    activities=200_000,
+    busy_contact_activities=100,
+)
+SEARCHES = ["hel", "mar", "dup", "ber", "zoe", "luc", "tho", "gar", "emi", "ros", "qqx", "lef"]
+TARGETS = {
+    "today": ("p50", 15),
+    "contact list": ("p50", 15),
+    "contact search (3 letters)": ("p95", 20),
+    "contact page (100+ activities)": ("p50", 15),
+    "quick entry save": ("p50", 15),
+}
+
+
+def build(url: str) -> None:
+    started = time.perf_counter()
+    migrate(url)
+    engine = make_engine(url)
+    with Session(engine) as session:
+        password_hash = hash_password(PASSWORD)
+        session.execute(
+            insert(User),
+            [
+                {
+                    "email": f"seller{i}@bench.example",
+                    "name": f"Seller {i}",
+                    "password_hash": password_hash,
+                    "is_seller": True,
+                    "is_manager": False,
+                    "is_admin": False,
+                    "is_active": True,
+                    "timezone": "Europe/Paris",
+                    "created_at": utcnow(),
+                }
+                for i in range(1, SIZES.sellers + 1)
+            ],
+        )
+        session.commit()
+        sellers = list(session.exec(select(User.id).order_by(User.id)))
+        generate(session, SIZES, sellers, seed=42)
+    if url.startswith("sqlite"):
+        with engine.connect() as conn:
+            conn.exec_driver_sql("ANALYZE")
+    engine.dispose()
+    print(f"built the data set in {time.perf_counter() - started:.1f} s")
+
+
+def server_ms(response) -> float:
+    match = re.search(r"dur=([\d.]+)", response.headers.get("server-timing", ""))
+    return float(match.group(1)) if match else float("nan")
+
+
+def percentile(values: list[float], p: int) -> float:
+    return statistics.quantiles(values, n=100, method="inclusive")[p - 1]
+
+
+def measure(name, call, n):
+    for _ in range(5):
+        call(0)  # warm caches and compiled templates
+    server, wall = [], []
+    for i in range(n):
+        started = time.perf_counter()
+        response = call(i)
+        wall.append((time.perf_counter() - started) * 1000)
+        assert response.status_code < 400, (name, response.status_code)
+        server.append(server_ms(response))
+    return server, wall
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--rebuild", action="store_true")
+    parser.add_argument("--requests", type=int, default=200)
+    parser.add_argument("--database-url", default="")
+    args = parser.parse_args()
+
+    DATA.mkdir(exist_ok=True)
+    url = args.database_url or f"sqlite:///{DATA / 'bench.db'}"
+    if url.startswith("sqlite") and args.rebuild:
+        for suffix in ("", "-wal", "-shm"):
+            (DATA / f"bench.db{suffix}").unlink(missing_ok=True)
+    engine = make_engine(url)
+    migrate(url)
+    with Session(engine) as session:
+        built = session.exec(select(func.count()).select_from(User)).one() > 0
+        busy = session.exec(select(Contact.id).order_by(Contact.id)).first()
+    if not built:
+        engine.dispose()
+        build(url)
+        engine = make_engine(url)
+        with Session(engine) as session:
+            busy = session.exec(select(Contact.id).order_by(Contact.id)).first()
+
+    settings = Settings(data_dir=DATA, secret_key="bench", database_url=url)
+    app = create_app(settings, engine=engine)
+    with TestClient(app, follow_redirects=False) as client:
+        login = client.get("/login")
+        token = re.search(r'name="csrf_token" value="([^"]+)"', login.text).group(1)
+        r = client.post(
+            "/login",
+            data={"email": "seller1@bench.example", "password": PASSWORD, "csrf_token": token},
+        )
+        assert r.status_code == 303, "bench login failed"
+        csrf = re.search(r'"X-CSRF-Token": "([^"]+)"', client.get("/account").text).group(1)
+        htmx = {"HX-Request": "true", "HX-Target": "contact-rows"}
+
+        scenarios = {
+            "today": lambda i: client.get("/today"),
+            "contact list": lambda i: client.get("/contacts"),
+            "contact search (3 letters)": lambda i: client.get(
+                "/contacts", params={"q": SEARCHES[i % len(SEARCHES)]}, headers=htmx
+            ),
+            "contact page (100+ activities)": lambda i: client.get(f"/contacts/{busy}"),
+            "quick entry save": lambda i: client.post(
+                "/activities",
+                data={
+                    "contact_id": busy + 1 + i,
+                    "kind": "call",
+                    "text": "Benchmark call",
+                    "next_step": "Call back",
+                    "next_step_due": "+3d",
+                },
+                headers={"HX-Request": "true", "X-CSRF-Token": csrf},
+            ),
+        }
+        print(f"\nCarnet benchmark on {engine.dialect.name}, {args.requests} requests per scenario")
+        print(f"{'scenario':32} {'server p50':>10} {'server p95':>10} {'wall p50':>9}  target")
+        for name, call in scenarios.items():
+            server, wall = measure(name, call, args.requests)
+            which, limit = TARGETS[name]
+            value = percentile(server, 50 if which == "p50" else 95)
+            verdict = "met" if value <= limit else "MISSED"
+            print(
+                f"{name:32} {percentile(server, 50):8.2f}ms {percentile(server, 95):8.2f}ms "
+                f"{percentile(wall, 50):7.2f}ms  {which} <= {limit} ms: {verdict}"
+            )
+    engine.dispose()
+
+
+if __name__ == "__main__":
+    main()
