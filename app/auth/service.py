@@ -59,6 +59,11 @@ def authenticate(session: Session, settings: Settings, email: str, password: str
 
 def start_session(session: Session, settings: Settings, user: User) -> str:
     """Creates a browser session; returns the raw token that goes in the cookie."""
+    now = utcnow()
+    # Housekeeping at a moment that is rare and not latency-critical: logging in.
+    session.exec(delete(UserSession).where(UserSession.expires_at < now))
+    window = timedelta(minutes=settings.login_window_minutes)
+    session.exec(delete(LoginFailure).where(LoginFailure.at < now - window))
     raw = new_token()
     session.add(
         UserSession(

@@ -50,6 +50,39 @@ def organization_search_text(org: Organization) -> str:
     return fold(" ".join(p for p in parts if p))[:SEARCH_TEXT_CHARS]
 
 
+def _searched(stmt, model, query: str, archived: bool, cursor: str | None):
+    """Live or archived records matching the folded query, after the cursor, in name order."""
+    stmt = stmt.where(model.archived_at.is_not(None) if archived else model.archived_at.is_(None))
+    if query.strip():
+        stmt = stmt.where(model.search_text.like(like_pattern(query), escape="\\"))
+    after = decode_cursor(cursor, 2)
+    if after:
+        key = str(after[0])
+        last_id = int(after[1]) if str(after[1]).isdigit() else 0
+        stmt = stmt.where(
+            or_(model.sort_key > key, and_(model.sort_key == key, model.id > last_id))
+        )
+    return stmt.order_by(model.sort_key, model.id)
+
+
+def _page(session: Session, stmt, limit: int | None, item, key) -> Page:
+    """Runs a keyset query for one page; `key(row)` gives the (sort_key, id) of a row."""
+    limit = clamp_limit(limit, 25)
+    rows = list(session.exec(stmt.limit(limit + 1)))
+    page = Page(items=[item(row) for row in rows[:limit]])
+    if len(rows) > limit:
+        page.next_cursor = encode_cursor(*key(rows[limit - 1]))
+    return page
+
+
+def _whole(row):
+    return row
+
+
+def _record_key(record):
+    return record.sort_key, record.id
+
+
 # ---- organizations ---------------------------------------------------------
 
 
@@ -62,26 +95,6 @@ class OrganizationRow:
     archived: bool
 
 
-def _after(stmt, model, cursor: str | None):
-    """Keyset condition: rows strictly after the cursor in (sort_key, id) order."""
-    after = decode_cursor(cursor, 2)
-    if not after:
-        return stmt
-    key = str(after[0])
-    last_id = int(after[1]) if str(after[1]).isdigit() else 0
-    return stmt.where(or_(model.sort_key > key, and_(model.sort_key == key, model.id > last_id)))
-
-
-def _organizations_where(stmt, query: str, archived: bool, cursor: str | None):
-    stmt = stmt.where(
-        Organization.archived_at.is_not(None) if archived else Organization.archived_at.is_(None)
-    )
-    if query.strip():
-        stmt = stmt.where(Organization.search_text.like(like_pattern(query), escape="\\"))
-    stmt = _after(stmt, Organization, cursor)
-    return stmt.order_by(Organization.sort_key, Organization.id)
-
-
 def list_organizations(
     session: Session,
     user: User,
@@ -91,7 +104,6 @@ def list_organizations(
     archived: bool = False,
 ) -> Page[OrganizationRow]:
     _require_records(user)
-    limit = clamp_limit(limit, 25)
     stmt = select(
         Organization.id,
         Organization.name,
@@ -100,13 +112,13 @@ def list_organizations(
         Organization.archived_at,
         Organization.sort_key,
     )
-    rows = list(session.exec(_organizations_where(stmt, query, archived, cursor).limit(limit + 1)))
-    page = Page(
-        items=[OrganizationRow(r[0], r[1], r[2], r[3], r[4] is not None) for r in rows[:limit]]
+    return _page(
+        session,
+        _searched(stmt, Organization, query, archived, cursor),
+        limit,
+        lambda r: OrganizationRow(r[0], r[1], r[2], r[3], r[4] is not None),
+        lambda r: (r[5], r[0]),
     )
-    if len(rows) > limit:
-        page.next_cursor = encode_cursor(rows[limit - 1][5], rows[limit - 1][0])
-    return page
 
 
 def list_organizations_full(
@@ -119,13 +131,8 @@ def list_organizations_full(
 ) -> Page[Organization]:
     """Whole records, for the API."""
     _require_records(user)
-    limit = clamp_limit(limit, 25)
-    stmt = _organizations_where(select(Organization), query, archived, cursor)
-    rows = list(session.exec(stmt.limit(limit + 1)))
-    page = Page(items=rows[:limit])
-    if len(rows) > limit:
-        page.next_cursor = encode_cursor(rows[limit - 1].sort_key, rows[limit - 1].id)
-    return page
+    stmt = _searched(select(Organization), Organization, query, archived, cursor)
+    return _page(session, stmt, limit, _whole, _record_key)
 
 
 def get_organization(session: Session, user: User, organization_id: int) -> Organization:
@@ -229,18 +236,6 @@ class ContactRow:
     archived: bool
 
 
-def _contacts_where(stmt, query, archived, cursor, organization_id):
-    stmt = stmt.where(
-        Contact.archived_at.is_not(None) if archived else Contact.archived_at.is_(None)
-    )
-    if organization_id is not None:
-        stmt = stmt.where(Contact.organization_id == organization_id)
-    if query.strip():
-        stmt = stmt.where(Contact.search_text.like(like_pattern(query), escape="\\"))
-    stmt = _after(stmt, Contact, cursor)
-    return stmt.order_by(Contact.sort_key, Contact.id)
-
-
 def list_contacts(
     session: Session,
     user: User,
@@ -251,7 +246,6 @@ def list_contacts(
     organization_id: int | None = None,
 ) -> Page[ContactRow]:
     _require_records(user)
-    limit = clamp_limit(limit, 25)
     stmt = select(
         Contact.id,
         Contact.name,
@@ -263,17 +257,15 @@ def list_contacts(
         Contact.archived_at,
         Contact.sort_key,
     ).outerjoin(Organization, Organization.id == Contact.organization_id)
-    stmt = _contacts_where(stmt, query, archived, cursor, organization_id)
-    rows = list(session.exec(stmt.limit(limit + 1)))
-    page = Page(
-        items=[
-            ContactRow(r[0], r[1], r[2], r[3], r[4], r[5], r[6], r[7] is not None)
-            for r in rows[:limit]
-        ]
+    if organization_id is not None:
+        stmt = stmt.where(Contact.organization_id == organization_id)
+    return _page(
+        session,
+        _searched(stmt, Contact, query, archived, cursor),
+        limit,
+        lambda r: ContactRow(r[0], r[1], r[2], r[3], r[4], r[5], r[6], r[7] is not None),
+        lambda r: (r[8], r[0]),
     )
-    if len(rows) > limit:
-        page.next_cursor = encode_cursor(rows[limit - 1][8], rows[limit - 1][0])
-    return page
 
 
 def list_contacts_full(
@@ -287,13 +279,11 @@ def list_contacts_full(
 ) -> Page[Contact]:
     """Whole records, for the API."""
     _require_records(user)
-    limit = clamp_limit(limit, 25)
-    stmt = _contacts_where(select(Contact), query, archived, cursor, organization_id)
-    rows = list(session.exec(stmt.limit(limit + 1)))
-    page = Page(items=rows[:limit])
-    if len(rows) > limit:
-        page.next_cursor = encode_cursor(rows[limit - 1].sort_key, rows[limit - 1].id)
-    return page
+    stmt = select(Contact)
+    if organization_id is not None:
+        stmt = stmt.where(Contact.organization_id == organization_id)
+    stmt = _searched(stmt, Contact, query, archived, cursor)
+    return _page(session, stmt, limit, _whole, _record_key)
 
 
 def get_contact(session: Session, user: User, contact_id: int) -> Contact:
