@@ -8,7 +8,7 @@ from pydantic import BaseModel, Field
 from app.activities import service
 from app.activities.deps import ActivityDep, FollowUpDep
 from app.activities.models import ActivityCreate, ActivityRead, ActivityUpdate, FollowUpRead
-from app.core.api import API_PREFIX, ListOut
+from app.core.api import API_DOCS, API_PREFIX, ListOut
 from app.core.ids import IdQuery
 from app.core.permissions import RECORDS, RecordUser, SessionDep
 from app.customers import service as customers
@@ -17,7 +17,7 @@ router = APIRouter(prefix=API_PREFIX, tags=["activities"])
 
 
 def mount(app: FastAPI) -> None:
-    app.include_router(router, dependencies=RECORDS)
+    app.include_router(router, dependencies=[*API_DOCS, *RECORDS])
 
 
 @router.get("/activities", response_model=ListOut[ActivityRead])

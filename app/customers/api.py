@@ -4,7 +4,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, FastAPI, Query
 
-from app.core.api import API_PREFIX, ListOut
+from app.core.api import API_DOCS, API_PREFIX, ListOut
 from app.core.ids import IdQuery
 from app.core.permissions import RECORDS, RecordUser, SessionDep
 from app.customers import service
@@ -24,7 +24,7 @@ Limit = Annotated[int, Query(ge=1, le=100)]
 
 
 def mount(app: FastAPI) -> None:
-    app.include_router(router, dependencies=RECORDS)
+    app.include_router(router, dependencies=[*API_DOCS, *RECORDS])
 
 
 @router.get("/organizations", response_model=ListOut[OrganizationRead])
