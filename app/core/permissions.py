@@ -56,7 +56,8 @@ def optional_user(request: Request, session: SessionDep) -> User | None:
     return auth and auth.user
 
 
-def current_user(user: Annotated[User | None, Depends(optional_user)]) -> User:
+# The checks below do no I/O, so they are async: no thread-pool hop on every request.
+async def current_user(user: Annotated[User | None, Depends(optional_user)]) -> User:
     if user is None:
         raise NotAuthenticated
     return user
@@ -75,13 +76,13 @@ async def csrf_protect(request: Request, user: Annotated[User, Depends(current_u
         raise CsrfFailed
 
 
-def record_user(user: Annotated[User, Depends(current_user)]) -> User:
+async def record_user(user: Annotated[User, Depends(current_user)]) -> User:
     if not user.can_see_records:
         raise Forbidden
     return user
 
 
-def admin_user(user: Annotated[User, Depends(current_user)]) -> User:
+async def admin_user(user: Annotated[User, Depends(current_user)]) -> User:
     if not user.is_admin:
         raise Forbidden
     return user
