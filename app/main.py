@@ -76,7 +76,7 @@ def _install_error_handlers(app: FastAPI) -> None:
         # Pages catch FormErrors to re-render their form; this answers the API.
         loc = localizer_for(request)
         detail = [
-            {"loc": ["body", f], "msg": loc.gettext(m), "type": "value_error"}
+            {"loc": ["body", f], "msg": loc.message(m), "type": "value_error"}
             for f, msgs in exc.fields.items()
             for m in msgs
         ]

@@ -2,15 +2,24 @@
 
 from app.activities.models import Activity, FollowUp
 from app.auth.models import ApiToken, LoginFailure, User, UserSession
+from app.core.audit import AuditEntry
 from app.customers.models import Contact, Organization
+from app.deals.models import Deal, DealContact, Stage
+from app.documents.models import Document, DocumentVersion
 
 __all__ = [
     "Activity",
     "ApiToken",
+    "AuditEntry",
     "Contact",
+    "Deal",
+    "DealContact",
+    "Document",
+    "DocumentVersion",
     "FollowUp",
     "LoginFailure",
     "Organization",
+    "Stage",
     "User",
     "UserSession",
 ]

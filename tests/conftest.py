@@ -187,3 +187,40 @@ def make_activity(session):
         return log_activity(session, author, data)
 
     return make
+
+
+@pytest.fixture
+def store(settings):
+    from app.documents.service import DocumentStore
+
+    return DocumentStore(settings.documents_dir, settings.max_upload_bytes)
+
+
+@pytest.fixture
+def make_deal(session, seller):
+    from app.deals.models import DealCreate
+    from app.deals.service import create_deal
+
+    def make(title="Bread ovens", owner=None, **fields):
+        return create_deal(session, owner or seller, DealCreate(title=title, **fields), "EUR")
+
+    return make
+
+
+@pytest.fixture
+def stage_by_key(session):
+    from app.deals.models import Stage
+    from sqlmodel import select as _select
+
+    def find(key):
+        return session.exec(_select(Stage).where(Stage.key == key)).one()
+
+    return find
+
+
+def upload(name="quote.pdf", content=b"%PDF-1.4 quote", content_type="application/pdf"):
+    import io
+
+    from app.documents.service import Upload
+
+    return Upload(name, content_type, io.BytesIO(content))

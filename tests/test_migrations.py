@@ -33,5 +33,24 @@ def test_migrations_go_down_and_up_again(database_url):
     command.upgrade(cfg, "head")
     engine = make_engine(database_url)
     with engine.connect() as conn:
-        assert MigrationContext.configure(conn).get_current_heads() == ("0001",)
+        assert MigrationContext.configure(conn).get_current_heads() == ("0002",)
     engine.dispose()
+
+
+def test_the_default_pipeline_is_seeded_by_the_migration(session):
+    from app.deals.service import list_stages
+
+    stages = list_stages(session)
+    assert [s.key for s in stages] == [
+        "lead",
+        "qualified",
+        "meeting",
+        "quote_sent",
+        "negotiation",
+        "won",
+        "lost",
+    ]
+    assert [s.kind for s in stages][-2:] == ["won", "lost"]
+    assert stages[3].facts == ["quote"]
+    assert stages[5].facts == ["amount", "close_date"]
+    assert stages[6].facts == ["loss_reason"]

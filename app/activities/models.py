@@ -19,6 +19,7 @@ class Activity(SQLModel, table=True):
         Index("ix_activity_contact_when", "contact_id", "occurred_at"),
         Index("ix_activity_org_when", "organization_id", "occurred_at"),
         Index("ix_activity_author_when", "author_id", "occurred_at"),
+        Index("ix_activity_deal_when", "deal_id", "occurred_at"),
     )
     id: int | None = Field(default=None, primary_key=True)
     kind: str = Field(max_length=16)
@@ -26,6 +27,7 @@ class Activity(SQLModel, table=True):
     contact_id: int | None = Field(default=None, foreign_key="contact.id")
     # Copied from the contact when logged, so an organization's timeline is one indexed read.
     organization_id: int | None = Field(default=None, foreign_key="organization.id")
+    deal_id: int | None = Field(default=None, foreign_key="deal.id")
     author_id: int = Field(foreign_key="user.id")
     text: str = Field(default="", max_length=20000)
     visibility: str = Field(default="team", max_length=8)
@@ -55,7 +57,9 @@ class FollowUp(SQLModel, table=True):
 
 
 class _ActivityFields(SQLModel):
-    @field_validator("text", "next_step", "next_step_due", mode="before", check_fields=False)
+    @field_validator(
+        "text", "next_step", "next_step_due", "new_deal_title", mode="before", check_fields=False
+    )
     @classmethod
     def _clean(cls, value):
         return strip_controls(value).strip() if isinstance(value, str) else value
@@ -67,6 +71,10 @@ class ActivityCreate(_ActivityFields):
     occurred_at: datetime | None = None
     contact_id: int | None = Field(default=None, ge=1, le=MAX_ID)
     organization_id: int | None = Field(default=None, ge=1, le=MAX_ID)
+    # On a deal, a team activity's next step becomes the deal's next step.
+    deal_id: int | None = Field(default=None, ge=1, le=MAX_ID)
+    # Quick entry may open a deal in the same breath: its title.
+    new_deal_title: str = Field(default="", max_length=200)
     text: str = Field(default="", max_length=20000)
     visibility: Literal["team", "private"] = "team"
     next_step: str = Field(default="", max_length=500)
@@ -87,6 +95,7 @@ class ActivityRead(SQLModel):
     occurred_at: datetime
     contact_id: int | None
     organization_id: int | None
+    deal_id: int | None
     author_id: int
     text: str
     visibility: str

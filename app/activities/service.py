@@ -14,11 +14,15 @@ from sqlmodel import Session, select
 from app.activities.due_dates import parse_due
 from app.activities.models import Activity, ActivityCreate, ActivityUpdate, FollowUp
 from app.auth.models import User
+from app.core.clock import user_today
 from app.core.errors import Forbidden, FormErrors, NotFound
 from app.core.i18n import N_, language_from_header
 from app.core.pagination import Page, clamp_limit, decode_cursor, encode_cursor
 from app.core.schema import utcnow
 from app.customers.models import Contact, Organization
+from app.deals import service as deals
+from app.deals.models import Deal
+from app.documents.service import sync_activity_privacy
 
 DUE_HELP = N_("Write a date like +3d, tomorrow, friday or 2026-12-01.")
 
@@ -31,10 +35,6 @@ def _require_records(user: User) -> None:
 def visible_to(user: User):
     """The one filter for who may see an activity."""
     return or_(Activity.visibility == "team", Activity.author_id == user.id)
-
-
-def user_today(user: User) -> date:
-    return datetime.now(ZoneInfo(user.timezone)).date()
 
 
 def _to_utc(moment: datetime, user: User) -> datetime:
@@ -60,7 +60,12 @@ def log_activity(session: Session, user: User, data: ActivityCreate) -> Activity
         organization = session.get(Organization, data.organization_id)
         if organization is None:
             errors.add("organization_id", N_("This organization does not exist."))
-    if contact is None and organization is None and not errors:
+    deal = None
+    if data.deal_id is not None:
+        deal = session.get(Deal, data.deal_id)
+        if deal is None:
+            errors.add("deal_id", N_("This deal does not exist."))
+    if contact is None and organization is None and deal is None and not errors:
         errors.add("contact_id", N_("Pick a contact."))
     if data.kind == "note" and not data.text:
         errors.add("text", N_("Write the note."))
@@ -79,18 +84,26 @@ def log_activity(session: Session, user: User, data: ActivityCreate) -> Activity
     errors.raise_if_any()
 
     org_id = organization.id if organization else (contact.organization_id if contact else None)
+    if deal is None and data.new_deal_title:
+        deal = deals.quick_deal(session, user, data.new_deal_title, contact, org_id)
+    if deal is not None and org_id is None:
+        org_id = deal.organization_id
     activity = Activity(
         kind=data.kind,
         occurred_at=occurred_at,
         contact_id=contact.id if contact else None,
         organization_id=org_id,
+        deal_id=deal.id if deal else None,
         author_id=user.id,
         text=data.text,
         visibility=data.visibility,
     )
     session.add(activity)
     session.flush()
-    if data.next_step and due is not None:
+    if data.next_step and due is not None and deal is not None and data.visibility == "team":
+        # On a deal, the next step is the deal's: the board and Today show it there.
+        deals.set_next_step(session, user, deal, data.next_step, due)
+    elif data.next_step and due is not None:
         session.add(
             FollowUp(
                 what=data.next_step,
@@ -131,6 +144,7 @@ def update_activity(
         for follow_up in session.exec(select(FollowUp).where(FollowUp.activity_id == activity.id)):
             follow_up.is_private = activity.visibility == "private"
             session.add(follow_up)
+        sync_activity_privacy(session, activity)
     session.commit()
     session.refresh(activity)
     return activity
@@ -188,6 +202,13 @@ def organization_timeline(
 ) -> Page[TimelineEntry]:
     _require_records(user)
     return _timeline(session, user, Activity.organization_id == org.id, cursor, limit)
+
+
+def deal_timeline(
+    session: Session, user: User, deal: Deal, cursor: str | None = None, limit=None
+) -> Page[TimelineEntry]:
+    _require_records(user)
+    return _timeline(session, user, Activity.deal_id == deal.id, cursor, limit)
 
 
 def my_activities(

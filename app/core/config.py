@@ -23,9 +23,22 @@ class Settings(BaseSettings):
     page_size: int = 25
     default_timezone: str = "Europe/Paris"
     min_group_size: int = 3
+    # Amounts typed without a currency are in this one.
+    default_currency: str = "EUR"
+    # A deal in a stage that needs a quote is "waiting for an answer" after this many days.
+    quote_wait_days: int = 7
+    max_upload_mb: int = 25
     # Lower in tests only: hashing cost is a security setting, not a tuning knob.
     argon2_time_cost: int = 3
     argon2_memory_cost: int = 65536
+
+    @property
+    def documents_dir(self) -> Path:
+        return self.data_dir / "documents"
+
+    @property
+    def max_upload_bytes(self) -> int:
+        return self.max_upload_mb * 1024 * 1024
 
     @property
     def effective_database_url(self) -> str:

@@ -11,6 +11,17 @@ class Forbidden(Exception):
     """The user's role forbids this (R5: a pure manager and records)."""
 
 
+class Message(str):
+    """A message id that carries the values to fill in once it is translated."""
+
+    params: dict
+
+    def __new__(cls, message: str, **params):
+        obj = super().__new__(cls, message)
+        obj.params = params
+        return obj
+
+
 class FormErrors(Exception):
     """Messages per field, as untranslated message ids; the page translates them."""
 

@@ -85,6 +85,12 @@ class Localizer:
         text = translations(self.language).gettext(message)
         return text % values if values else text
 
+    def message(self, message: str) -> str:
+        """A service's message id, with the values it carries (see errors.Message)."""
+        params = getattr(message, "params", {})
+        values = {k: self.message(v) if hasattr(v, "params") else v for k, v in params.items()}
+        return self.gettext(message, **values)
+
     def ngettext(self, singular: str, plural: str, n: int, **values) -> str:
         text = translations(self.language).ngettext(singular, plural, n)
         return text % dict(values, num=n)

@@ -6,6 +6,7 @@ from sqlalchemy import and_, or_, update
 from sqlmodel import Session, select
 
 from app.auth.models import User
+from app.core.audit import changes_between, record_changes
 from app.core.errors import Forbidden, FormErrors, NotFound
 from app.core.i18n import N_
 from app.core.pagination import Page, clamp_limit, decode_cursor, encode_cursor
@@ -24,6 +25,30 @@ from app.customers.models import (
 # character may take 4, so they are kept short. Searching past 400 characters is moot.
 SORT_KEY_CHARS = 100
 SEARCH_TEXT_CHARS = 400
+
+
+ORGANIZATION_AUDITED = ("name", "website", "phone", "tags", "notes")
+CONTACT_AUDITED = (
+    "name",
+    "email",
+    "phone",
+    "title",
+    "organization_id",
+    "tags",
+    "notes",
+    "language",
+)
+
+
+def _values(record, names) -> dict:
+    return {name: getattr(record, name) for name in names}
+
+
+def _record_update(session, user, record_type, record, names, before) -> None:
+    """The audit trail of an edit: one entry per field that really changed."""
+    changes = changes_between(before, _values(record, names))
+    if changes:
+        record_changes(session, user, record_type, record.id, changes)
 
 
 def sort_key(name: str) -> str:
@@ -149,6 +174,8 @@ def create_organization(session: Session, user: User, data: OrganizationCreate) 
     org.sort_key = sort_key(org.name)
     org.search_text = organization_search_text(org)
     session.add(org)
+    session.flush()
+    record_changes(session, user, "organization", org.id, {"created": ("", org.name)})
     session.commit()
     session.refresh(org)
     return org
@@ -162,6 +189,7 @@ def update_organization(
     if changes.get("name") is None:
         changes.pop("name", None)
     renamed = "name" in changes and changes["name"] != org.name
+    before = _values(org, ORGANIZATION_AUDITED)
     org.sqlmodel_update({k: v for k, v in changes.items() if v is not None})
     org.sort_key = sort_key(org.name)
     org.search_text = organization_search_text(org)
@@ -169,6 +197,7 @@ def update_organization(
     session.add(org)
     if renamed:
         _refresh_contacts_search(session, org)
+    _record_update(session, user, "organization", org, ORGANIZATION_AUDITED, before)
     session.commit()
     session.refresh(org)
     return org
@@ -189,6 +218,10 @@ def set_organization_archived(
     session: Session, user: User, org: Organization, archived: bool
 ) -> Organization:
     _require_records(user)
+    if (org.archived_at is not None) != archived:
+        record_changes(
+            session, user, "organization", org.id, {"archived": (not archived, archived)}
+        )
     org.archived_at = utcnow() if archived else None
     session.add(org)
     session.commit()
@@ -315,6 +348,8 @@ def create_contact(session: Session, user: User, data: ContactCreate) -> Contact
     contact.sort_key = sort_key(contact.name)
     contact.search_text = contact_search_text(contact, org_name)
     session.add(contact)
+    session.flush()
+    record_changes(session, user, "contact", contact.id, {"created": ("", contact.name)})
     session.commit()
     session.refresh(contact)
     return contact
@@ -333,11 +368,13 @@ def update_contact(session: Session, user: User, contact: Contact, data: Contact
     org_name = _organization_name(session, org_id, errors)
     errors.raise_if_any()
     nullable = {"organization_id"}
+    before = _values(contact, CONTACT_AUDITED)
     contact.sqlmodel_update({k: v for k, v in changes.items() if v is not None or k in nullable})
     contact.sort_key = sort_key(contact.name)
     contact.search_text = contact_search_text(contact, org_name)
     contact.updated_at = utcnow()
     session.add(contact)
+    _record_update(session, user, "contact", contact, CONTACT_AUDITED, before)
     session.commit()
     session.refresh(contact)
     return contact
@@ -345,6 +382,8 @@ def update_contact(session: Session, user: User, contact: Contact, data: Contact
 
 def set_contact_archived(session: Session, user: User, contact: Contact, archived: bool) -> Contact:
     _require_records(user)
+    if (contact.archived_at is not None) != archived:
+        record_changes(session, user, "contact", contact.id, {"archived": (not archived, archived)})
     contact.archived_at = utcnow() if archived else None
     session.add(contact)
     session.commit()

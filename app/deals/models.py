@@ -1,0 +1,168 @@
+"""Pipeline stages, deals and the contacts on them. Money is minor units + ISO 4217 code."""
+
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Literal
+
+from pydantic import field_validator
+from sqlalchemy import BigInteger, Index
+from sqlmodel import Field, SQLModel
+
+from app.core.i18n import N_
+from app.core.schema import MAX_ID, utcnow
+from app.core.text import strip_controls
+
+STAGE_KINDS = ("open", "won", "lost")
+MAX_STAGES = 8
+
+# The facts a stage may require, in the order the in-place form asks for them.
+FACTS = ("amount", "close_date", "contact", "quote", "next_step", "loss_reason")
+FACT_LABELS = {
+    "amount": N_("an amount"),
+    "close_date": N_("an expected close date"),
+    "contact": N_("at least one contact"),
+    "quote": N_("a current quote document"),
+    "next_step": N_("a next step"),
+    "loss_reason": N_("a loss reason"),
+}
+
+# Default stages keep a key so their names follow the reader's language until renamed.
+DEFAULT_STAGES = (
+    ("lead", N_("Lead"), "open", ""),
+    ("qualified", N_("Qualified"), "open", ""),
+    ("meeting", N_("Meeting"), "open", ""),
+    ("quote_sent", N_("Quote sent"), "open", "quote"),
+    ("negotiation", N_("Negotiation"), "open", ""),
+    ("won", N_("Won"), "won", "amount,close_date"),
+    ("lost", N_("Lost"), "lost", "loss_reason"),
+)
+DEFAULT_NAMES = {key: name for key, name, _kind, _facts in DEFAULT_STAGES}
+
+
+class Stage(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    key: str = Field(default="", max_length=32)
+    # Empty until the admin renames a default stage; then the admin's words are shown.
+    name: str = Field(default="", max_length=60)
+    position: int = Field(default=0, index=True)
+    kind: str = Field(default="open", max_length=8)
+    required_facts: str = Field(default="", max_length=200)
+
+    @property
+    def facts(self) -> list[str]:
+        return [f for f in self.required_facts.split(",") if f in FACTS]
+
+    def label(self, loc) -> str:
+        if self.name:
+            return self.name
+        return loc.gettext(DEFAULT_NAMES.get(self.key, self.key or "?"))
+
+
+class Deal(SQLModel, table=True):
+    __table_args__ = (
+        Index("ix_deal_owner_stage_updated", "owner_id", "stage_id", "updated_at"),
+        Index("ix_deal_stage_updated", "stage_id", "updated_at"),
+        Index("ix_deal_owner_status_due", "owner_id", "status", "next_step_due"),
+        # Column totals read these two indexes only, never the table.
+        Index("ix_deal_stage_money", "stage_id", "currency", "amount_minor"),
+        Index("ix_deal_owner_stage_money", "owner_id", "stage_id", "currency", "amount_minor"),
+    )
+    id: int | None = Field(default=None, primary_key=True)
+    title: str = Field(max_length=200)
+    # Folded title, for sorting and search.
+    title_key: str = Field(default="", max_length=200)
+    organization_id: int | None = Field(default=None, foreign_key="organization.id", index=True)
+    owner_id: int = Field(foreign_key="user.id")
+    stage_id: int = Field(foreign_key="stage.id")
+    # The stage's kind, copied on every move, so "my open deals" is one index range.
+    status: str = Field(default="open", max_length=8)
+    amount_minor: int | None = Field(default=None, sa_type=BigInteger)
+    currency: str = Field(default="EUR", max_length=3)
+    expected_close_on: date | None = None
+    next_step: str = Field(default="", max_length=500)
+    next_step_due: date | None = None
+    won_on: date | None = None
+    won_amount_minor: int | None = Field(default=None, sa_type=BigInteger)
+    lost_on: date | None = None
+    lost_reason: str = Field(default="", max_length=500)
+    stage_entered_at: datetime = Field(default_factory=utcnow)
+    created_at: datetime = Field(default_factory=utcnow)
+    updated_at: datetime = Field(default_factory=utcnow)
+    # Bumped by every write: a form or API call that read an older version is refused.
+    version: int = Field(default=1)
+
+
+class DealContact(SQLModel, table=True):
+    __tablename__ = "deal_contact"
+    deal_id: int = Field(foreign_key="deal.id", primary_key=True)
+    contact_id: int = Field(foreign_key="contact.id", primary_key=True, index=True)
+
+
+class _DealFields(SQLModel):
+    @field_validator("*", mode="before")
+    @classmethod
+    def _trim(cls, value):
+        return strip_controls(value).strip() if isinstance(value, str) else value
+
+
+class DealCreate(_DealFields):
+    title: str = Field(min_length=1, max_length=200)
+    organization_id: int | None = Field(default=None, ge=1, le=MAX_ID)
+    contact_id: int | None = Field(default=None, ge=1, le=MAX_ID)
+    stage_id: int | None = Field(default=None, ge=1, le=MAX_ID)
+    # A decimal in major units (1200.50); checked against the currency's decimals.
+    amount: Decimal | None = Field(default=None, max_digits=20)
+    currency: str = Field(default="", max_length=8)
+    expected_close_on: date | None = None
+    next_step: str = Field(default="", max_length=500)
+    next_step_due: date | None = None
+
+
+class DealUpdate(_DealFields):
+    title: str | None = Field(default=None, min_length=1, max_length=200)
+    organization_id: int | None = Field(default=None, ge=1, le=MAX_ID)
+    amount: Decimal | None = Field(default=None, max_digits=20)
+    currency: str | None = Field(default=None, max_length=8)
+    expected_close_on: date | None = None
+    next_step: str | None = Field(default=None, max_length=500)
+    next_step_due: date | None = None
+    lost_reason: str | None = Field(default=None, max_length=500)
+    owner_id: int | None = Field(default=None, ge=1, le=MAX_ID)
+    # The version the change was based on; a newer one on the server is a conflict (409).
+    version: int | None = Field(default=None, ge=1)
+
+
+class DealMove(DealUpdate):
+    stage_id: int = Field(ge=1, le=MAX_ID)
+    contact_id: int | None = Field(default=None, ge=1, le=MAX_ID)
+
+
+class DealRead(SQLModel):
+    id: int
+    title: str
+    organization_id: int | None
+    owner_id: int
+    stage_id: int
+    status: Literal["open", "won", "lost"]
+    amount_minor: int | None
+    currency: str
+    expected_close_on: date | None
+    next_step: str
+    next_step_due: date | None
+    won_on: date | None
+    won_amount_minor: int | None
+    lost_on: date | None
+    lost_reason: str
+    stage_entered_at: datetime
+    created_at: datetime
+    updated_at: datetime
+    version: int
+    contact_ids: list[int] = []
+
+
+class StageRead(SQLModel):
+    id: int
+    name: str
+    position: int
+    kind: str
+    required_facts: list[str]
