@@ -13,7 +13,8 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from app.core.config import Settings, get_settings
 from app.core.db import ROOT, check_migrated, make_engine
-from app.core.errors import Forbidden, FormErrors, NotFound
+from app.core.errors import Conflict, Forbidden, FormErrors, NotFound
+from app.core.forms import UploadTooLarge
 from app.core.i18n import N_
 from app.core.permissions import CsrfFailed, NotAuthenticated
 from app.core.security import CookieSigner
@@ -69,6 +70,27 @@ def _install_error_handlers(app: FastAPI) -> None:
             403,
             N_("Please try again"),
             N_("This form had expired. Reload the page and submit it again."),
+        )
+
+    @app.exception_handler(Conflict)
+    async def conflict(request: Request, exc: Conflict):
+        return _error_page(
+            request,
+            409,
+            N_("Changed meanwhile"),
+            N_(
+                "Someone saved this record after you opened it. Reload it to see their change, "
+                "then make yours again."
+            ),
+        )
+
+    @app.exception_handler(UploadTooLarge)
+    async def upload_too_large(request: Request, exc: UploadTooLarge):
+        return _error_page(
+            request,
+            413,
+            N_("File too large"),
+            N_("This file is larger than the upload limit. Go back and choose a smaller one."),
         )
 
     @app.exception_handler(FormErrors)
@@ -191,9 +213,14 @@ def create_app(settings: Settings | None = None, engine=None, check_schema: bool
     from app.auth import routes as auth_routes
     from app.customers import api as customers_api
     from app.customers import routes as customers_routes
+    from app.deals import api as deals_api
+    from app.deals import routes as deals_routes
+    from app.documents import api as documents_api
+    from app.documents import routes as documents_routes
 
-    for module in (auth_routes, customers_routes, activities_routes):
+    for module in (auth_routes, customers_routes, activities_routes, deals_routes):
         module.mount(app)
-    for module in (customers_api, activities_api):
+    documents_routes.mount(app)
+    for module in (customers_api, activities_api, deals_api, documents_api):
         module.mount(app)
     return app

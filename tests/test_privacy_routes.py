@@ -82,6 +82,44 @@ ACCESS = {
     ("PATCH", "/api/v1/activities/{activity_id}"): OWN_RECORD,
     ("GET", "/api/v1/follow-ups"): RECORDS,
     ("PATCH", "/api/v1/follow-ups/{follow_up_id}"): OWN_RECORD,
+    # Deals are shared inside the team (R1); a pure manager sees none (R5).
+    ("GET", "/deals"): RECORDS,
+    ("GET", "/deals/board"): RECORDS,
+    ("GET", "/deals/new"): RECORDS,
+    ("POST", "/deals"): RECORDS,
+    ("GET", "/deals/{deal_id}"): RECORDS,
+    ("GET", "/deals/{deal_id}/timeline"): RECORDS,
+    ("GET", "/deals/{deal_id}/history"): RECORDS,
+    ("GET", "/deals/{deal_id}/edit"): RECORDS,
+    ("POST", "/deals/{deal_id}"): RECORDS,
+    ("POST", "/deals/{deal_id}/move"): RECORDS,
+    ("POST", "/deals/{deal_id}/contacts"): RECORDS,
+    ("POST", "/deals/{deal_id}/contacts/{contact_id}/remove"): RECORDS,
+    ("POST", "/deals/{deal_id}/documents"): RECORDS,
+    ("POST", "/organizations/{organization_id}/documents"): RECORDS,
+    ("POST", "/contacts/{contact_id}/documents"): RECORDS,
+    # The world's document is attached to a private activity: its author's alone (R2).
+    ("POST", "/activities/{activity_id}/documents"): OWN_RECORD,
+    ("GET", "/documents/{document_id}"): OWN_RECORD,
+    ("GET", "/documents/{document_id}/download"): OWN_RECORD,
+    ("POST", "/documents/{document_id}/versions"): OWN_RECORD,
+    ("GET", "/admin/stages"): ADMIN,
+    ("POST", "/admin/stages"): ADMIN,
+    ("POST", "/admin/stages/{stage_id}"): ADMIN,
+    ("POST", "/admin/stages/{stage_id}/up"): ADMIN,
+    ("POST", "/admin/stages/{stage_id}/down"): ADMIN,
+    ("POST", "/admin/stages/{stage_id}/delete"): ADMIN,
+    ("GET", "/api/v1/stages"): RECORDS,
+    ("GET", "/api/v1/deals"): RECORDS,
+    ("POST", "/api/v1/deals"): RECORDS,
+    ("GET", "/api/v1/deals/{deal_id}"): RECORDS,
+    ("PATCH", "/api/v1/deals/{deal_id}"): RECORDS,
+    ("POST", "/api/v1/deals/{deal_id}/move"): RECORDS,
+    ("GET", "/api/v1/documents"): RECORDS,
+    ("POST", "/api/v1/documents"): RECORDS,
+    ("GET", "/api/v1/documents/{document_id}"): OWN_RECORD,
+    ("POST", "/api/v1/documents/{document_id}/versions"): OWN_RECORD,
+    ("GET", "/api/v1/documents/{document_id}/download"): OWN_RECORD,
 }
 
 # Static files are public by nature and carry no records.
@@ -121,8 +159,22 @@ def test_a_route_added_without_an_entry_is_caught(app):
 
 
 @pytest.fixture
-def world(session, seller, other_seller, manager, admin, make_contact, make_org, make_activity):
+def world(
+    session,
+    seller,
+    other_seller,
+    manager,
+    admin,
+    make_contact,
+    make_org,
+    make_activity,
+    make_deal,
+    store,
+):
     """Records owned by `seller`, seen by everyone else."""
+    from app.documents.service import attach
+    from tests.conftest import upload
+
     from app.activities.models import FollowUp
     from app.auth.service import create_api_token
 
@@ -133,7 +185,12 @@ def world(session, seller, other_seller, manager, admin, make_contact, make_org,
     )
     follow_up = session.exec(select(FollowUp).where(FollowUp.activity_id == private.id)).one()
     token, _raw = create_api_token(session, seller, "sync")
+    deal = make_deal("Ovens", organization_id=org.id, contact_id=contact.id)
+    document = attach(session, seller, store, upload("notes.pdf"), "other", activity=private)
     return {
+        "deal_id": deal.id,
+        "stage_id": deal.stage_id,
+        "document_id": document.id,
         "contact_id": contact.id,
         "organization_id": org.id,
         "activity_id": private.id,

@@ -38,3 +38,7 @@ class FormErrors(Exception):
     def raise_if_any(self) -> None:
         if self.fields:
             raise self
+
+
+class Conflict(Exception):
+    """Someone saved this record since the user read it; their change must not be undone."""

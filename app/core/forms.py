@@ -1,8 +1,9 @@
 """Turning submitted form fields into validated models, with messages per field."""
 
+from dataclasses import dataclass
 from typing import Annotated, TypeVar
 
-from fastapi import Depends, Request
+from fastapi import Depends, Request, UploadFile
 from pydantic import BaseModel, ValidationError
 
 from app.core.errors import FormErrors
@@ -52,6 +53,36 @@ async def _read_form(request: Request) -> dict[str, str]:
 
 
 FormData = Annotated[dict[str, str], Depends(_read_form)]
+
+
+class UploadTooLarge(Exception):
+    """The request body is larger than any allowed upload: refused before reading it."""
+
+
+@dataclass
+class Submitted:
+    fields: dict[str, str]
+    files: dict[str, UploadFile]
+
+    def file(self, name: str) -> UploadFile | None:
+        """The uploaded file, or None when the file input was left empty."""
+        upload = self.files.get(name)
+        return upload if upload is not None and upload.filename else None
+
+
+async def _read_multipart(request: Request) -> Submitted:
+    limit = request.app.state.settings.max_upload_bytes
+    length = request.headers.get("content-length", "")
+    # A little room for the other fields; a larger body is refused before it is read.
+    if length.isdigit() and int(length) > limit + 256 * 1024:
+        raise UploadTooLarge
+    form = await request.form(max_files=5, max_fields=100)
+    fields = {k: strip_controls(v) for k, v in form.items() if isinstance(v, str)}
+    files = {k: v for k, v in form.items() if isinstance(v, UploadFile)}
+    return Submitted(fields, files)
+
+
+MultipartData = Annotated[Submitted, Depends(_read_multipart)]
 
 
 def checked(form: dict[str, str], name: str) -> bool:

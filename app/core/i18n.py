@@ -91,6 +91,19 @@ class Localizer:
         values = {k: self.message(v) if hasattr(v, "params") else v for k, v in params.items()}
         return self.gettext(message, **values)
 
+    def money(self, minor: int | None, currency: str) -> str:
+        from app.core.money import format_money
+
+        return format_money(minor, currency, self.language)
+
+    def size(self, size: int) -> str:
+        from babel.numbers import format_decimal
+
+        for unit, step in (("GB", 1024**3), ("MB", 1024**2), ("kB", 1024)):
+            if size >= step:
+                return f"{format_decimal(round(size / step, 1), locale=self.language)} {unit}"
+        return f"{size} B"
+
     def ngettext(self, singular: str, plural: str, n: int, **values) -> str:
         text = translations(self.language).ngettext(singular, plural, n)
         return text % dict(values, num=n)

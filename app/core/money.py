@@ -54,20 +54,27 @@ def to_minor(amount: Decimal, currency: str) -> int:
     return int(minor)
 
 
-def parse_amount(text: str, currency: str, language: str = "en") -> int | None:
-    """A typed amount in the user's locale (or plain 1234.50) as minor units; '' is None."""
+def parse_decimal_input(text: str, language: str = "en") -> Decimal | None:
+    """A number typed in the user's locale (1 234,50) or plainly (1234.50); '' is None."""
     text = (text or "").strip().replace("\u00a0", " ").replace("\u202f", " ")
     if not text:
         return None
-    value = None
     try:
-        value = parse_decimal(text, locale=language, strict=True)
+        return parse_decimal(text, locale=language, strict=True)
     except NumberFormatError:
         try:
             value = Decimal(text.replace(" ", ""))
         except InvalidOperation:
             raise MoneyError(N_("Enter an amount such as 1200 or 1200.50.")) from None
-    return to_minor(value, currency)
+        if not value.is_finite():
+            raise MoneyError(N_("Enter an amount such as 1200 or 1200.50.")) from None
+        return value
+
+
+def parse_amount(text: str, currency: str, language: str = "en") -> int | None:
+    """A typed amount as minor units of its currency; '' is None."""
+    value = parse_decimal_input(text, language)
+    return None if value is None else to_minor(value, currency)
 
 
 def from_minor(minor: int, currency: str) -> Decimal:

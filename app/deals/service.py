@@ -11,9 +11,9 @@ from sqlmodel import Session, select
 from app.auth.models import User
 from app.core.audit import record_changes
 from app.core.clock import user_today
-from app.core.errors import Forbidden, FormErrors, Message, NotFound
+from app.core.errors import Conflict, Forbidden, FormErrors, Message, NotFound
 from app.core.i18n import N_
-from app.core.money import MoneyError, check_currency, from_minor, to_minor
+from app.core.money import MoneyError, amount_input, check_currency, from_minor, to_minor
 from app.core.pagination import Page, clamp_limit, decode_cursor, encode_cursor
 from app.core.schema import utcnow
 from app.core.text import fold, like_pattern
@@ -34,10 +34,6 @@ from app.deals.models import (
 from app.documents import service as documents
 
 TITLE_KEY_CHARS = 100
-
-
-class Conflict(Exception):
-    """Someone saved this record since the user read it; their change must not be undone."""
 
 
 class MissingFacts(FormErrors):
@@ -223,6 +219,58 @@ def get_deal(session: Session, user: User, deal_id: int) -> Deal:
     if deal is None:
         raise NotFound
     return deal
+
+
+def owner_name(session: Session, deal: Deal) -> str:
+    owner = session.get(User, deal.owner_id)
+    return owner.name if owner else ""
+
+
+def deal_counts_by_stage(session: Session) -> dict[int, int]:
+    """For the admin's stage page: how many deals each stage holds (a team total)."""
+    rows = session.exec(select(Deal.stage_id, func.count()).group_by(Deal.stage_id))
+    return {stage_id: count for stage_id, count in rows}
+
+
+def form_values(deal: Deal) -> dict[str, str]:
+    return {
+        "title": deal.title,
+        "organization_id": str(deal.organization_id or ""),
+        "amount": amount_input(deal.amount_minor, deal.currency),
+        "currency": deal.currency,
+        "expected_close_on": deal.expected_close_on.isoformat() if deal.expected_close_on else "",
+        "next_step": deal.next_step,
+        "next_step_due": deal.next_step_due.isoformat() if deal.next_step_due else "",
+        "lost_reason": deal.lost_reason,
+        "version": str(deal.version),
+    }
+
+
+@dataclass
+class MoveForm:
+    """What the in-place form asks for before a deal may enter `stage`."""
+
+    stage: Stage
+    missing: list[str]
+    people: list[Contact]
+
+
+def missing_for_move(session: Session, user: User, deal: Deal, stage: Stage) -> MoveForm:
+    _require_records(user)
+    missing = missing_facts(session, deal, stage)
+    people: list[Contact] = []
+    if "contact" in missing and deal.organization_id:
+        people = list(
+            session.exec(
+                select(Contact)
+                .where(
+                    Contact.organization_id == deal.organization_id, Contact.archived_at.is_(None)
+                )
+                .order_by(Contact.sort_key)
+                .limit(100)
+            )
+        )
+    return MoveForm(stage, missing, people)
 
 
 def contacts_of(session: Session, user: User, deal: Deal) -> list[Contact]:
@@ -701,6 +749,7 @@ def move_deal(
     *,
     store: documents.DocumentStore | None = None,
     quote: documents.Upload | None = None,
+    contact_query: str = "",
 ) -> Deal:
     """Moves a deal, with the facts its new stage needs given in the same request (a quote
     file among them). Either everything is saved, or nothing and MissingFacts says what
@@ -716,15 +765,18 @@ def move_deal(
     _claim(session, deal, data.version)
     errors = FormErrors()
     _apply(session, user, deal, data, errors)
-    if data.contact_id is not None:
-        _check_contact(session, data.contact_id, errors)
+    contact_id = data.contact_id
+    if contact_id is not None:
+        _check_contact(session, contact_id, errors)
+    elif contact_query.strip():
+        contact_id = _contact_from_query(session, user, contact_query, errors)
     if quote is not None and quote.filename:
         documents.check_upload(quote, "quote", errors)
     if errors:
         session.rollback()
         raise errors
-    if data.contact_id is not None:
-        _link_contact(session, deal, data.contact_id)
+    if contact_id is not None:
+        _link_contact(session, deal, contact_id)
     if quote is not None and quote.filename:
         try:
             documents.attach(session, user, store, quote, "quote", deal=deal, commit=False)
@@ -766,12 +818,33 @@ def _link_contact(session: Session, deal: Deal, contact_id: int) -> bool:
     return True
 
 
-def add_contact(session: Session, user: User, deal: Deal, contact_id: int | None) -> None:
+def _contact_from_query(session: Session, user: User, query: str, errors: FormErrors):
+    from app.customers.service import find_contacts
+
+    matches = find_contacts(session, user, query, limit=2)
+    if len(matches) == 1:
+        return matches[0].id
+    errors.add(
+        "contact_id",
+        N_("Several contacts match: type more of the name.")
+        if matches
+        else N_("No contact matches these letters."),
+    )
+    return None
+
+
+def add_contact_by_query(
+    session: Session, user: User, deal: Deal, contact_id: int | None, query: str = ""
+) -> None:
+    """Adds a contact picked by id, or typed: a name that matches exactly one contact."""
     _require_records(user)
     errors = FormErrors()
-    if contact_id is None:
+    if contact_id is None and query.strip():
+        contact_id = _contact_from_query(session, user, query, errors)
+    elif contact_id is None:
         errors.add("contact_id", N_("Pick a contact."))
-    _check_contact(session, contact_id, errors)
+    else:
+        _check_contact(session, contact_id, errors)
     errors.raise_if_any()
     contact = session.get(Contact, contact_id)
     if _link_contact(session, deal, contact_id):

@@ -213,6 +213,33 @@ def versions_of(session: Session, user: User, document: Document) -> list[Versio
     return [VersionRow(v, name, v.id == document.current_version_id) for v, name in rows]
 
 
+def versions_by_document(
+    session: Session, user: User, document_ids: list[int]
+) -> dict[int, list[VersionRow]]:
+    """The versions of several documents in one query (a deal page shows them all)."""
+    _require_records(user)
+    found: dict[int, list[VersionRow]] = {i: [] for i in document_ids}
+    if not document_ids:
+        return found
+    current = {
+        doc_id: version_id
+        for doc_id, version_id in session.exec(
+            select(Document.id, Document.current_version_id).where(Document.id.in_(document_ids))
+        )
+    }
+    rows = session.exec(
+        select(DocumentVersion, User.name)
+        .join(User, User.id == DocumentVersion.uploaded_by)
+        .where(DocumentVersion.document_id.in_(document_ids))
+        .order_by(DocumentVersion.document_id, DocumentVersion.number.desc())
+        .limit(500)
+    )
+    for version, name in rows:
+        is_current = current.get(version.document_id) == version.id
+        found[version.document_id].append(VersionRow(version, name, is_current))
+    return found
+
+
 def get_version(
     session: Session, user: User, document: Document, number: int | None = None
 ) -> DocumentVersion:

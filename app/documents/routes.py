@@ -1,0 +1,152 @@
+"""Pages for documents: attach to a record, upload a version, see versions, download."""
+
+from typing import Annotated
+
+from fastapi import APIRouter, FastAPI, Query, Request
+from fastapi.responses import FileResponse, RedirectResponse
+
+from app.activities.deps import ActivityDep
+from app.core.errors import FormErrors
+from app.core.forms import MultipartData
+from app.core.permissions import RECORDS, RecordUser, SessionDep
+from app.core.templating import render
+from app.customers.deps import ContactDep, OrganizationDep
+from app.deals.deps import StoreDep
+from app.documents import service
+from app.documents.deps import DocumentDep
+from app.documents.models import KIND_LABELS
+from app.documents.service import Upload
+
+router = APIRouter(include_in_schema=False)
+
+VersionNumber = Annotated[int | None, Query(ge=1, le=1_000_000)]
+
+
+def mount(app: FastAPI) -> None:
+    app.include_router(router, dependencies=RECORDS)
+
+
+def _upload(submitted) -> Upload | None:
+    file = submitted.file("file")
+    return Upload(file.filename, file.content_type or "", file.file) if file else None
+
+
+def _local(target: str, fallback: str) -> str:
+    ok = target.startswith("/") and not target.startswith("//") and "\\" not in target
+    return target if ok else fallback
+
+
+def record_url(document) -> str:
+    if document.deal_id:
+        return f"/deals/{document.deal_id}"
+    if document.organization_id:
+        return f"/organizations/{document.organization_id}"
+    if document.contact_id:
+        return f"/contacts/{document.contact_id}"
+    return f"/activities/{document.activity_id}"
+
+
+def _document_page(request, session, user, document, errors=None, status=200):
+    context = {
+        "document": document,
+        "versions": service.versions_of(session, user, document),
+        "record_url": record_url(document),
+        "kind_labels": KIND_LABELS,
+        "errors": errors or {},
+    }
+    return render(request, "documents/document.html", context, status_code=status)
+
+
+@router.get("/documents/{document_id}")
+def document_page(request: Request, session: SessionDep, user: RecordUser, document: DocumentDep):
+    return _document_page(request, session, user, document)
+
+
+@router.get("/documents/{document_id}/download")
+def download(
+    session: SessionDep,
+    user: RecordUser,
+    document: DocumentDep,
+    store: StoreDep,
+    version: VersionNumber = None,
+):
+    return file_response(session, user, store, document, version)
+
+
+def file_response(session, user, store, document, version: int | None) -> FileResponse:
+    """The stored file as a download: its own content type, its name, never shown inline."""
+    found = service.get_version(session, user, document, version)
+    return FileResponse(
+        service.file_of(store, found),
+        media_type=found.content_type,
+        filename=found.filename,
+        content_disposition_type="attachment",
+    )
+
+
+@router.post("/documents/{document_id}/versions")
+def upload_version(
+    request: Request,
+    session: SessionDep,
+    user: RecordUser,
+    document: DocumentDep,
+    store: StoreDep,
+    submitted: MultipartData,
+):
+    try:
+        service.add_version(session, user, store, document, _upload(submitted))
+    except FormErrors as exc:
+        session.refresh(document)
+        return _document_page(request, session, user, document, exc.fields, 400)
+    back = _local(submitted.fields.get("next", ""), f"/documents/{document.id}")
+    return RedirectResponse(back, 303)
+
+
+def _attach(request, session, user, store, submitted, back: str, **record):
+    try:
+        service.attach(
+            session, user, store, _upload(submitted), submitted.fields.get("kind", ""), **record
+        )
+    except FormErrors as exc:
+        context = {"errors": exc.fields, "back": back, "kind_labels": KIND_LABELS}
+        return render(request, "documents/attach_failed.html", context, status_code=400)
+    return RedirectResponse(back + "#documents", 303)
+
+
+@router.post("/organizations/{organization_id}/documents")
+def attach_to_organization(
+    request: Request,
+    session: SessionDep,
+    user: RecordUser,
+    organization: OrganizationDep,
+    store: StoreDep,
+    submitted: MultipartData,
+):
+    back = f"/organizations/{organization.id}"
+    return _attach(request, session, user, store, submitted, back, organization=organization)
+
+
+@router.post("/contacts/{contact_id}/documents")
+def attach_to_contact(
+    request: Request,
+    session: SessionDep,
+    user: RecordUser,
+    contact: ContactDep,
+    store: StoreDep,
+    submitted: MultipartData,
+):
+    back = f"/contacts/{contact.id}"
+    return _attach(request, session, user, store, submitted, back, contact=contact)
+
+
+@router.post("/activities/{activity_id}/documents")
+def attach_to_activity(
+    request: Request,
+    session: SessionDep,
+    user: RecordUser,
+    activity: ActivityDep,
+    store: StoreDep,
+    submitted: MultipartData,
+):
+    back = f"/activities/{activity.id}"
+    return _attach(request, session, user, store, submitted, back, activity=activity)
