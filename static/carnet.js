@@ -90,6 +90,11 @@
     input.value = option.dataset.name;
     hidden.value = option.dataset.id;
     closeList();
+    // The contact's open deals, so the activity (and its next step) can go on one.
+    var deals = document.getElementById("qe-deal");
+    if (deals && window.htmx && !deals.querySelector(".deal-picked")) {
+      htmx.ajax("GET", "/quick/deals?contact_id=" + encodeURIComponent(option.dataset.id), { target: deals, swap: "innerHTML" });
+    }
     var next = document.getElementById("qe-text");
     if (next) next.focus();
   }
@@ -145,6 +150,53 @@
     if (form && form.id === "entry-form") {
       var invalid = form.querySelector("[aria-invalid=true], .choices input");
       if (invalid) invalid.focus();
+    }
+  });
+
+  // ---- the board: drag a card onto another column ---------------------------
+
+  var dragged = null;
+
+  document.addEventListener("dragstart", function (event) {
+    var card = event.target.closest && event.target.closest(".deal-card");
+    if (!card) return;
+    dragged = card;
+    card.classList.add("dragging");
+    event.dataTransfer.effectAllowed = "move";
+    event.dataTransfer.setData("text/plain", card.dataset.dealId);
+  });
+
+  document.addEventListener("dragend", function () {
+    if (dragged) dragged.classList.remove("dragging");
+    dragged = null;
+    document.querySelectorAll(".board-column.drop").forEach(function (c) { c.classList.remove("drop"); });
+  });
+
+  document.addEventListener("dragover", function (event) {
+    var column = dragged && event.target.closest && event.target.closest(".board-column");
+    if (!column) return;
+    event.preventDefault();
+    column.classList.add("drop");
+  });
+
+  document.addEventListener("dragleave", function (event) {
+    var column = event.target.closest && event.target.closest(".board-column");
+    if (column && !column.contains(event.relatedTarget)) column.classList.remove("drop");
+  });
+
+  document.addEventListener("drop", function (event) {
+    var column = dragged && event.target.closest && event.target.closest(".board-column");
+    if (!column) return;
+    event.preventDefault();
+    var form = dragged.querySelector("form.move");
+    var select = form && form.querySelector("select[name=stage_id]");
+    if (!select || select.value === column.dataset.stageId) return;
+    // The card's own keyboard form does the move: one code path, drag or keys.
+    select.value = column.dataset.stageId;
+    if (window.htmx) {
+      htmx.ajax("POST", form.action, { source: form, swap: "none", values: htmx.values(form) });
+    } else {
+      form.submit();
     }
   });
 

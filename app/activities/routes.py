@@ -10,9 +10,12 @@ from app.activities.deps import ActivityDep, FollowUpDep
 from app.activities.models import ActivityCreate, ActivityUpdate
 from app.core.errors import FormErrors
 from app.core.forms import FormData, parse_form
+from app.core.ids import IdQuery
 from app.core.permissions import RECORDS, RecordUser, SessionDep
 from app.core.templating import is_htmx, localizer_for, render
 from app.customers import service as customers
+from app.deals import service as deals
+from app.documents import service as documents
 
 router = APIRouter(include_in_schema=False)
 
@@ -21,6 +24,8 @@ ENTRY_FIELDS = (
     "occurred_at",
     "contact_id",
     "organization_id",
+    "deal_id",
+    "new_deal_title",
     "text",
     "visibility",
     "next_step",
@@ -40,7 +45,9 @@ def _local_path(target: str) -> str | None:
 
 @router.get("/today")
 def today(request: Request, session: SessionDep, user: RecordUser):
-    return render(request, "activities/today.html", {"today": service.today_for(session, user)})
+    wait = request.app.state.settings.quote_wait_days
+    today = service.today_for(session, user, wait)
+    return render(request, "activities/today.html", {"today": today, "quote_wait_days": wait})
 
 
 @router.get("/follow-ups")
@@ -64,21 +71,48 @@ def quick_contacts(
     return render(request, "activities/_suggestions.html", {"matches": matches, "q": q})
 
 
-def _entry_form(request, form, errors, choices=None, status=200):
-    context = {"form": form, "errors": errors, "choices": choices or []}
+@router.get("/quick/deals")
+def quick_deals(request: Request, session: SessionDep, user: RecordUser, contact_id: str = ""):
+    """The open deals of the contact just picked in quick entry."""
+    found = (
+        deals.open_deal_choices(session, user, int(contact_id))
+        if contact_id.isdigit() and len(contact_id) < 19
+        else []
+    )
+    context = {"deal_choices": found, "form": {}, "errors": {}}
+    return render(request, "activities/_deal_choice.html", context)
+
+
+def _entry_form(request, form, errors, choices=None, status=200, deal_choices=None):
+    context = {
+        "form": form,
+        "errors": errors,
+        "choices": choices or [],
+        "deal_choices": deal_choices or [],
+    }
     template = "activities/_entry_form.html" if is_htmx(request) else "activities/new.html"
     return render(request, template, context, status_code=status)
 
 
 @router.get("/activities/new")
 def new_activity(
-    request: Request, session: SessionDep, user: RecordUser, contact_id: str = "", next: str = ""
+    request: Request,
+    session: SessionDep,
+    user: RecordUser,
+    contact_id: IdQuery = None,
+    deal_id: IdQuery = None,
+    next: str = "",
 ):
     form = {"kind": "call", "visibility": "team", "next": next}
-    if contact_id.isdigit():
-        contact = customers.get_contact(session, user, int(contact_id))
+    deal_choices = []
+    if contact_id is not None:
+        contact = customers.get_contact(session, user, contact_id)
         form.update(contact_id=str(contact.id), contact_query=contact.name)
-    return _entry_form(request, form, {})
+        deal_choices = deals.open_deal_choices(session, user, contact.id)
+    if deal_id is not None:
+        deal = deals.get_deal(session, user, deal_id)
+        form.update(deal_id=str(deal.id), deal_title=deal.title)
+    return _entry_form(request, form, {}, deal_choices=deal_choices)
 
 
 @router.post("/activities")
@@ -96,7 +130,13 @@ def log_activity(request: Request, session: SessionDep, user: RecordUser, form: 
         )
     except FormErrors as exc:
         choices = getattr(exc, "choices", [])
-        return _entry_form(request, dict(form), exc.fields, choices, status=422)
+        contact_id = form.get("contact_id", "")
+        deal_choices = (
+            deals.open_deal_choices(session, user, int(contact_id))
+            if contact_id.isdigit() and len(contact_id) < 19
+            else []
+        )
+        return _entry_form(request, dict(form), exc.fields, choices, 422, deal_choices)
     if is_htmx(request):
         loc = localizer_for(request)
         fresh = {"kind": "call", "visibility": "team"}
@@ -119,13 +159,18 @@ def my_activities(request: Request, session: SessionDep, user: RecordUser, curso
     return render(request, "activities/mine.html", context)
 
 
-def _activity_page(request, activity, form, errors, status=200):
-    context = {"activity": activity, "form": form, "errors": errors}
+def _activity_page(request, session, user, activity, form, errors, status=200):
+    context = {
+        "activity": activity,
+        "form": form,
+        "errors": errors,
+        "documents": documents.documents_of(session, user, activity_id=activity.id),
+    }
     return render(request, "activities/activity.html", context, status_code=status)
 
 
 @router.get("/activities/{activity_id}")
-def activity_page(request: Request, user: RecordUser, activity: ActivityDep):
+def activity_page(request: Request, session: SessionDep, user: RecordUser, activity: ActivityDep):
     loc = localizer_for(request)
     form = {
         "kind": activity.kind,
@@ -133,7 +178,7 @@ def activity_page(request: Request, user: RecordUser, activity: ActivityDep):
         "visibility": activity.visibility,
         "occurred_at": loc.datetime_input(activity.occurred_at),
     }
-    return _activity_page(request, activity, form, {})
+    return _activity_page(request, session, user, activity, form, {})
 
 
 @router.post("/activities/{activity_id}")
@@ -148,7 +193,7 @@ def update_activity(
         service.update_activity(session, user, activity, parsed)
     except FormErrors as exc:
         session.refresh(activity)
-        return _activity_page(request, activity, data, exc.fields, 400)
+        return _activity_page(request, session, user, activity, data, exc.fields, 400)
     return RedirectResponse(f"/activities/{activity.id}", 303)
 
 
@@ -187,7 +232,12 @@ def follow_up_reschedule(
         return render(
             request,
             "activities/today.html",
-            {"today": service.today_for(session, user), "errors": errors},
+            {
+                "today": service.today_for(
+                    session, user, request.app.state.settings.quote_wait_days
+                ),
+                "errors": errors,
+            },
             status_code=400,
         )
     return RedirectResponse("/today", 303)

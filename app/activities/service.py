@@ -284,17 +284,23 @@ class Today:
     due_today: Page[FollowUpRow]
     next_days: Page[FollowUpRow]
     recent: Page[TimelineEntry]
+    deals: deals.DealsToday
 
     @property
     def is_empty(self) -> bool:
         return not (
-            self.overdue.items or self.due_today.items or self.next_days.items or self.recent.items
+            self.overdue.items
+            or self.due_today.items
+            or self.next_days.items
+            or self.recent.items
+            or not self.deals.is_empty
         )
 
 
-def today_for(session: Session, user: User) -> Today:
-    """The seller's day: overdue, due today, the next 7 days, recent activities. Only theirs.
-    Each list shows its first 20; the rest is one "more" away, so the page stays light."""
+def today_for(session: Session, user: User, quote_wait_days: int = 7) -> Today:
+    """The seller's day: overdue, due today, the next 7 days, recent activities, and the
+    deals that need them. Only theirs. Each list shows its first 20; the rest is one
+    "more" away, so the page stays light."""
     _require_records(user)
     return Today(
         day=user_today(user),
@@ -302,6 +308,7 @@ def today_for(session: Session, user: User) -> Today:
         due_today=my_follow_ups(session, user, "today"),
         next_days=my_follow_ups(session, user, "week"),
         recent=my_activities(session, user, limit=10),
+        deals=deals.deals_today(session, user, quote_wait_days),
     )
 
 

@@ -4,6 +4,7 @@ from fastapi import APIRouter, FastAPI, Request
 from fastapi.responses import RedirectResponse
 
 from app.activities import service as activities
+from app.core.audit import history
 from app.core.errors import FormErrors
 from app.core.forms import FormData, parse_form
 from app.core.permissions import RECORDS, RecordUser, SessionDep
@@ -16,6 +17,8 @@ from app.customers.models import (
     OrganizationCreate,
     OrganizationUpdate,
 )
+from app.deals import service as deals
+from app.documents import service as documents
 
 router = APIRouter(include_in_schema=False)
 
@@ -89,8 +92,23 @@ def contact_page(request: Request, session: SessionDep, user: RecordUser, contac
         "timeline": activities.contact_timeline(session, user, contact),
         "next_step": activities.next_follow_up(session, user, contact_id=contact.id),
         "timeline_url": f"/contacts/{contact.id}/timeline",
+        "deals": deals.deals_of(session, user, contact_id=contact.id),
+        "documents": documents.documents_of(session, user, contact_id=contact.id),
+        "history": history(session, "contact", contact.id),
+        "history_url": f"/contacts/{contact.id}/history",
     }
     return render(request, "customers/contact.html", context)
+
+
+@router.get("/contacts/{contact_id}/history")
+def contact_history(
+    request: Request, session: SessionDep, user: RecordUser, contact: ContactDep, cursor: str = ""
+):
+    context = {
+        "history": history(session, "contact", contact.id, cursor),
+        "history_url": f"/contacts/{contact.id}/history",
+    }
+    return render(request, "deals/_history_items.html", context)
 
 
 @router.get("/contacts/{contact_id}/timeline")
@@ -185,8 +203,27 @@ def organization_page(
         "timeline": activities.organization_timeline(session, user, organization),
         "next_step": activities.next_follow_up(session, user, organization_id=organization.id),
         "timeline_url": f"/organizations/{organization.id}/timeline",
+        "deals": deals.deals_of(session, user, organization_id=organization.id),
+        "documents": documents.documents_of(session, user, organization_id=organization.id),
+        "history": history(session, "organization", organization.id),
+        "history_url": f"/organizations/{organization.id}/history",
     }
     return render(request, "customers/organization.html", context)
+
+
+@router.get("/organizations/{organization_id}/history")
+def organization_history(
+    request: Request,
+    session: SessionDep,
+    user: RecordUser,
+    organization: OrganizationDep,
+    cursor: str = "",
+):
+    context = {
+        "history": history(session, "organization", organization.id, cursor),
+        "history_url": f"/organizations/{organization.id}/history",
+    }
+    return render(request, "deals/_history_items.html", context)
 
 
 @router.get("/organizations/{organization_id}/timeline")

@@ -40,13 +40,19 @@ CONTACT_AUDITED = (
 )
 
 
-def _values(record, names) -> dict:
-    return {name: getattr(record, name) for name in names}
+def _values(record, names, session: Session | None = None) -> dict:
+    values = {name: getattr(record, name) for name in names}
+    if "organization_id" in values:
+        # The trail names the organization: an id means nothing to a reader.
+        org_id = values.pop("organization_id")
+        org = session.get(Organization, org_id) if org_id is not None else None
+        values["organization"] = org.name if org else None
+    return values
 
 
 def _record_update(session, user, record_type, record, names, before) -> None:
     """The audit trail of an edit: one entry per field that really changed."""
-    changes = changes_between(before, _values(record, names))
+    changes = changes_between(before, _values(record, names, session))
     if changes:
         record_changes(session, user, record_type, record.id, changes)
 
@@ -368,7 +374,7 @@ def update_contact(session: Session, user: User, contact: Contact, data: Contact
     org_name = _organization_name(session, org_id, errors)
     errors.raise_if_any()
     nullable = {"organization_id"}
-    before = _values(contact, CONTACT_AUDITED)
+    before = _values(contact, CONTACT_AUDITED, session)
     contact.sqlmodel_update({k: v for k, v in changes.items() if v is not None or k in nullable})
     contact.sort_key = sort_key(contact.name)
     contact.search_text = contact_search_text(contact, org_name)

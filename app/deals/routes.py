@@ -137,6 +137,7 @@ def _deal_page(request, session, user, deal, move=None, errors=None, form=None, 
         "timeline": activities.deal_timeline(session, user, deal),
         "timeline_url": f"/deals/{deal.id}/timeline",
         "history": history(session, "deal", deal.id),
+        "history_url": f"/deals/{deal.id}/history",
         "move": move,
         "errors": errors or {},
         "form": form or {},
@@ -172,7 +173,10 @@ def deal_timeline(
 def deal_history(
     request: Request, session: SessionDep, user: RecordUser, deal: DealDep, cursor: str = ""
 ):
-    context = {"history": history(session, "deal", deal.id, cursor), "deal": deal}
+    context = {
+        "history": history(session, "deal", deal.id, cursor),
+        "history_url": f"/deals/{deal.id}/history",
+    }
     return render(request, "deals/_history_items.html", context)
 
 

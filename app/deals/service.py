@@ -547,11 +547,17 @@ def _check_contact(session: Session, contact_id: int | None, errors: FormErrors)
         errors.add("contact_id", N_("This contact does not exist."))
 
 
-def _snapshot(deal: Deal) -> dict:
+def _name_of(session: Session, model, record_id: int | None) -> str | None:
+    record = session.get(model, record_id) if record_id is not None else None
+    return record.name if record else None
+
+
+def _snapshot(session: Session, deal: Deal) -> dict:
+    """The deal as its history tells it: names, not ids, so the trail reads on its own."""
     return {
         "title": deal.title,
-        "organization_id": deal.organization_id,
-        "owner_id": deal.owner_id,
+        "organization": _name_of(session, Organization, deal.organization_id),
+        "owner": _name_of(session, User, deal.owner_id),
         "amount": (
             f"{from_minor(deal.amount_minor, deal.currency)} {deal.currency}"
             if deal.amount_minor is not None
@@ -565,7 +571,7 @@ def _snapshot(deal: Deal) -> dict:
 
 
 def _audit(session, user, deal: Deal, before: dict) -> None:
-    after = _snapshot(deal)
+    after = _snapshot(session, deal)
     changes = {
         k: (before.get(k), v) for k, v in after.items() if (before.get(k) or "") != (v or "")
     }
@@ -678,7 +684,7 @@ def _apply(session: Session, user: User, deal: Deal, data: DealUpdate, errors: F
 
 def update_deal(session: Session, user: User, deal: Deal, data: DealUpdate) -> Deal:
     _require_records(user)
-    before = _snapshot(deal)
+    before = _snapshot(session, deal)
     _claim(session, deal, data.version)
     errors = FormErrors()
     _apply(session, user, deal, data, errors)
@@ -761,7 +767,7 @@ def move_deal(
         errors.add("stage_id", N_("This stage does not exist."))
         raise errors
     old_stage = get_stage(session, deal.stage_id)
-    before = _snapshot(deal)
+    before = _snapshot(session, deal)
     _claim(session, deal, data.version)
     errors = FormErrors()
     _apply(session, user, deal, data, errors)
@@ -869,7 +875,7 @@ def remove_contact(session: Session, user: User, deal: Deal, contact_id: int) ->
 
 def set_next_step(session: Session, user: User, deal: Deal, what: str, due: date) -> None:
     """From quick entry: the activity's next step becomes the deal's, in its transaction."""
-    before = _snapshot(deal)
+    before = _snapshot(session, deal)
     deal.next_step, deal.next_step_due = what, due
     deal.updated_at = utcnow()
     deal.version += 1
