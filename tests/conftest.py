@@ -209,8 +209,9 @@ def make_deal(session, seller):
 
 @pytest.fixture
 def stage_by_key(session):
-    from app.deals.models import Stage
     from sqlmodel import select as _select
+
+    from app.deals.models import Stage
 
     def find(key):
         return session.exec(_select(Stage).where(Stage.key == key)).one()
@@ -224,3 +225,22 @@ def upload(name="quote.pdf", content=b"%PDF-1.4 quote", content_type="applicatio
     from app.documents.service import Upload
 
     return Upload(name, content_type, io.BytesIO(content))
+
+
+@pytest.fixture
+def api_for(app, session):
+    """A JSON API client authenticated by a personal token of `user`."""
+    from app.auth.service import create_api_token
+
+    clients = []
+
+    def make(user) -> TestClient:
+        _token, raw = create_api_token(session, user, "tests")
+        c = TestClient(app, headers={"Authorization": f"Bearer {raw}"})
+        c.__enter__()
+        clients.append(c)
+        return c
+
+    yield make
+    for c in clients:
+        c.__exit__(None, None, None)

@@ -175,11 +175,10 @@ def world(
     store,
 ):
     """Records owned by `seller`, seen by everyone else."""
-    from app.documents.service import attach
-    from tests.conftest import upload
-
     from app.activities.models import FollowUp
     from app.auth.service import create_api_token
+    from app.documents.service import attach
+    from tests.conftest import upload
 
     org = make_org("Acme")
     contact = make_contact("Zoé Petit", organization_id=org.id)

@@ -3,8 +3,9 @@
 from dataclasses import dataclass
 from typing import Annotated, TypeVar
 
-from fastapi import Depends, Request, UploadFile
+from fastapi import Depends, Request
 from pydantic import BaseModel, ValidationError
+from starlette.datastructures import UploadFile
 
 from app.core.errors import FormErrors
 from app.core.i18n import N_

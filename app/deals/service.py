@@ -590,7 +590,7 @@ def _claim(session: Session, deal: Deal, expected_version: int | None) -> None:
         .execution_options(synchronize_session=False)
     )
     if result.rowcount != 1:
-        session.rollback()
+        # Nothing was written; the request's session ends and rolls back on its own.
         raise Conflict
     deal.version = expected + 1
 
@@ -804,8 +804,8 @@ def move_deal(
             deal.id,
             {
                 "stage": (
-                    old_stage.name or old_stage.key if old_stage else "",
-                    stage.name or stage.key,
+                    stage_text(old_stage) if old_stage else "",
+                    stage_text(stage),
                 )
             },
         )
