@@ -12,7 +12,7 @@ os.environ.setdefault("CARNET_SECRET_KEY", "test-secret-key")
 import pytest  # noqa: E402
 from fastapi.testclient import TestClient  # noqa: E402
 from sqlalchemy import create_engine, make_url, text  # noqa: E402
-from sqlmodel import Session  # noqa: E402
+from sqlmodel import Session, select  # noqa: E402
 
 from app.activities.models import ActivityCreate  # noqa: E402
 from app.activities.service import log_activity  # noqa: E402
@@ -244,3 +244,44 @@ def api_for(app, session):
     yield make
     for c in clients:
         c.__exit__(None, None, None)
+
+
+@pytest.fixture
+def world(
+    session,
+    seller,
+    other_seller,
+    manager,
+    admin,
+    make_contact,
+    make_org,
+    make_activity,
+    make_deal,
+    store,
+):
+    """Records owned by `seller`, seen by everyone else."""
+    from app.activities.models import FollowUp
+    from app.auth.service import create_api_token
+    from app.documents.service import attach
+    from tests.conftest import upload
+
+    org = make_org("Acme")
+    contact = make_contact("Zoé Petit", organization_id=org.id)
+    private = make_activity(
+        seller, contact, visibility="private", next_step="Call", next_step_due="+1d"
+    )
+    follow_up = session.exec(select(FollowUp).where(FollowUp.activity_id == private.id)).one()
+    token, _raw = create_api_token(session, seller, "sync")
+    deal = make_deal("Ovens", organization_id=org.id, contact_id=contact.id)
+    document = attach(session, seller, store, upload("notes.pdf"), "other", activity=private)
+    return {
+        "deal_id": deal.id,
+        "stage_id": deal.stage_id,
+        "document_id": document.id,
+        "contact_id": contact.id,
+        "organization_id": org.id,
+        "activity_id": private.id,
+        "follow_up_id": follow_up.id,
+        "user_id": other_seller.id,
+        "token_id": token.id,
+    }

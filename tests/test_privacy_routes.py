@@ -7,7 +7,6 @@ route cannot ship without someone deciding who may call it.
 import re
 
 import pytest
-from sqlmodel import select
 
 try:
     from fastapi.routing import iter_route_contexts
@@ -159,47 +158,6 @@ def test_a_route_added_without_an_entry_is_caught(app):
         return {"ok": True}
 
     assert routes_without_entry(app) == {("GET", "/contacts/{contact_id}/secret-report")}
-
-
-@pytest.fixture
-def world(
-    session,
-    seller,
-    other_seller,
-    manager,
-    admin,
-    make_contact,
-    make_org,
-    make_activity,
-    make_deal,
-    store,
-):
-    """Records owned by `seller`, seen by everyone else."""
-    from app.activities.models import FollowUp
-    from app.auth.service import create_api_token
-    from app.documents.service import attach
-    from tests.conftest import upload
-
-    org = make_org("Acme")
-    contact = make_contact("Zoé Petit", organization_id=org.id)
-    private = make_activity(
-        seller, contact, visibility="private", next_step="Call", next_step_due="+1d"
-    )
-    follow_up = session.exec(select(FollowUp).where(FollowUp.activity_id == private.id)).one()
-    token, _raw = create_api_token(session, seller, "sync")
-    deal = make_deal("Ovens", organization_id=org.id, contact_id=contact.id)
-    document = attach(session, seller, store, upload("notes.pdf"), "other", activity=private)
-    return {
-        "deal_id": deal.id,
-        "stage_id": deal.stage_id,
-        "document_id": document.id,
-        "contact_id": contact.id,
-        "organization_id": org.id,
-        "activity_id": private.id,
-        "follow_up_id": follow_up.id,
-        "user_id": other_seller.id,
-        "token_id": token.id,
-    }
 
 
 def _url(path: str, ids: dict) -> str:
