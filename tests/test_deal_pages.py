@@ -337,3 +337,37 @@ def test_a_french_seller_sees_the_default_stages_in_french(client_for, make_user
     client = client_for(french)
     page = client.get("/deals/board").text
     assert "Devis envoyé" in page and "Négociation" in page and "Gagné" in page
+
+
+def test_an_admin_renames_reorders_and_removes_stages_and_nothing_is_lost(
+    client_for, admin, make_deal, stage_by_key, session
+):
+    deal = make_deal()
+    lead, qualified = stage_by_key("lead"), stage_by_key("qualified")
+    client = client_for(admin)
+    r = client.post(f"/admin/stages/{lead.id}", data={"name": "Prospect", "kind": "open"})
+    assert r.status_code == 303
+    r = client.post(f"/admin/stages/{qualified.id}/up")
+    assert r.status_code == 303
+    page = client.get("/admin/stages").text
+    assert page.index("Qualified") < page.index("Prospect")
+    refused = client.post(f"/admin/stages/{lead.id}/delete", data={})
+    assert refused.status_code == 400 and "choose where to move them" in refused.text
+    r = client.post(f"/admin/stages/{lead.id}/delete", data={"move_to": str(qualified.id)})
+    assert r.status_code == 303
+    session.refresh(deal)
+    assert deal.stage_id == qualified.id
+
+
+def test_a_seller_cannot_change_the_stages(client_for, seller, stage_by_key):
+    r = client_for(seller).post(f"/admin/stages/{stage_by_key('lead').id}", data={"name": "X"})
+    assert r.status_code == 403
+
+
+def test_history_of_a_contact_shows_who_changed_what(client_for, seller, make_contact):
+    contact = make_contact("Zoé Petit")
+    client = client_for(seller)
+    client.post(f"/contacts/{contact.id}", data={"name": "Zoé Petit", "title": "CEO"})
+    page = client.get(f"/contacts/{contact.id}").text
+    changes = page.split(">Changes<")[1]
+    assert "CEO" in changes and "Seller" in changes

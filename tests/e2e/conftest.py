@@ -52,8 +52,10 @@ def live_server(tmp_path_factory):
     engine.dispose()
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture
 def db(live_server):
+    """A session of the test's own: SQLite refuses to upgrade an old read snapshot to a
+    write once the server has written, so no session outlives its test."""
     _url, engine = live_server
     with Session(engine, expire_on_commit=False) as session:
         yield session
