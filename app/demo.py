@@ -16,9 +16,12 @@ from sqlmodel import Session, select
 from app.activities.models import Activity, FollowUp
 from app.auth.models import User
 from app.auth.service import create_user
+from app.core.audit import AuditEntry
 from app.core.text import fold
 from app.customers.models import Contact, Organization
 from app.customers.service import contact_search_text, organization_search_text, sort_key
+from app.deals.models import Deal, DealContact, Stage
+from app.documents.models import Document, DocumentVersion
 
 FIRST = [
     "Hélène",
@@ -150,6 +153,7 @@ class Sizes:
     activities: int = 3000
     # Activities put on the first contact, so a benchmark can open a busy record.
     busy_contact_activities: int = 0
+    deals: int = 150
 
 
 def _local_part(name: str) -> str:
@@ -211,6 +215,10 @@ def generate(session: Session, sizes: Sizes, seller_ids: list[int], seed: int = 
     for batch in _batched(contact_rows):
         session.execute(insert(Contact), batch)
 
+    first_deal_id = _generate_deals(
+        session, rng, sizes, seller_ids, first_contact_id, contact_orgs, now, today
+    )
+
     activity_rows, follow_ups = [], []
     total = sizes.activities + sizes.busy_contact_activities
     first_activity_id = (
@@ -227,6 +235,8 @@ def generate(session: Session, sizes: Sizes, seller_ids: list[int], seed: int = 
                 "contact_id": first_contact_id + index,
                 "organization_id": contact_orgs[index],
                 "author_id": author,
+                # The busy contact's activities are on the first deal, so its page is busy too.
+                "deal_id": first_deal_id if i < sizes.busy_contact_activities else None,
                 "text": rng.choice(TEXTS),
                 "visibility": "private" if private else "team",
                 "created_at": now,
@@ -268,6 +278,118 @@ def generate(session: Session, sizes: Sizes, seller_ids: list[int], seed: int = 
     for batch in _batched(follow_ups):
         session.execute(insert(FollowUp), batch)
     session.commit()
+
+
+DEAL_TITLES = ["Bread oven", "Cold room", "Mixer", "Service contract", "Display case", "Training"]
+LOSS_REASONS = ["Too expensive", "Chose a competitor", "Project postponed"]
+
+
+def _generate_deals(session, rng, sizes, seller_ids, first_contact_id, contact_orgs, now, today):
+    """Deals over every stage; the first is on the busy contact, with documents and history."""
+    if not sizes.deals or not sizes.contacts:
+        return None
+    stages = list(session.exec(select(Stage).order_by(Stage.position)))
+    first_deal_id = (session.exec(select(Deal.id).order_by(Deal.id.desc())).first() or 0) + 1
+    rows, links = [], []
+    for i in range(sizes.deals):
+        stage = stages[0] if i == 0 else rng.choice(stages)
+        index = 0 if i == 0 else rng.randrange(sizes.contacts)
+        amount = rng.randint(5, 500) * 10_000
+        due_roll = rng.random()
+        due = (
+            None
+            if due_roll < 0.15
+            else today + timedelta(days=rng.randint(-10 if due_roll < 0.35 else 0, 30))
+        )
+        entered = now - timedelta(days=rng.randint(0, 40))
+        title = f"{rng.choice(DEAL_TITLES)} {i + 1}"
+        rows.append(
+            {
+                "title": title,
+                "title_key": fold(title),
+                "organization_id": contact_orgs[index],
+                "owner_id": seller_ids[0] if i == 0 else rng.choice(seller_ids),
+                "stage_id": stage.id,
+                "status": stage.kind,
+                "amount_minor": amount,
+                "currency": "EUR" if rng.random() < 0.9 else "USD",
+                "expected_close_on": today + timedelta(days=rng.randint(-30, 120)),
+                "next_step": rng.choice(NEXT) if due else "",
+                "next_step_due": due,
+                "won_on": entered.date() if stage.kind == "won" else None,
+                "won_amount_minor": amount if stage.kind == "won" else None,
+                "lost_on": entered.date() if stage.kind == "lost" else None,
+                "lost_reason": rng.choice(LOSS_REASONS) if stage.kind == "lost" else "",
+                "stage_entered_at": entered,
+                "created_at": entered - timedelta(days=rng.randint(0, 60)),
+                "updated_at": entered,
+                "version": 1,
+            }
+        )
+        links.append({"deal_id": first_deal_id + i, "contact_id": first_contact_id + index})
+    for batch in _batched(rows):
+        session.execute(insert(Deal), batch)
+    for batch in _batched(links):
+        session.execute(insert(DealContact), batch)
+    author = seller_ids[0]
+    session.execute(
+        insert(AuditEntry),
+        [
+            {
+                "record_type": "deal",
+                "record_id": first_deal_id,
+                "field": "amount",
+                "old_value": f"{n * 100}.00 EUR",
+                "new_value": f"{(n + 1) * 100}.00 EUR",
+                "actor_id": author,
+                "at": now - timedelta(hours=n),
+            }
+            for n in range(40)
+        ],
+    )
+    first_document_id = (
+        session.exec(select(Document.id).order_by(Document.id.desc())).first() or 0
+    ) + 1
+    for d in range(3):
+        session.execute(
+            insert(Document),
+            [
+                {
+                    "kind": "quote" if d == 0 else "other",
+                    "title": f"document-{d}.pdf",
+                    "deal_id": first_deal_id,
+                    "created_by": author,
+                    "created_at": now,
+                    "version_count": 3,
+                }
+            ],
+        )
+        session.execute(
+            insert(DocumentVersion),
+            [
+                {
+                    "document_id": first_document_id + d,
+                    "number": v,
+                    "filename": f"document-{d}-v{v}.pdf",
+                    "content_type": "application/pdf",
+                    "size": 1000 * v,
+                    "sha256": f"{d}{v}".ljust(64, "0"),
+                    "uploaded_by": author,
+                    "uploaded_at": now,
+                }
+                for v in (1, 2, 3)
+            ],
+        )
+        current = session.exec(
+            select(DocumentVersion.id).where(
+                DocumentVersion.document_id == first_document_id + d, DocumentVersion.number == 3
+            )
+        ).one()
+        doc = session.get(Document, first_document_id + d)
+        doc.current_version_id = current
+        session.add(doc)
+    session.flush()
+    return first_deal_id
 
 
 DEMO_ACCOUNTS = [

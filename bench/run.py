@@ -2,8 +2,8 @@
 
     python -m bench.run [--rebuild] [--requests N] [--database-url URL]
 
-Builds (once, deterministic) 50 000 contacts, 10 000 organizations and 200 000
-activities over 20 sellers under bench/data/, then times each scenario through
+Builds (once, deterministic) 50 000 contacts, 10 000 organizations, 200 000
+activities and 20 000 deals over 20 sellers under bench/data/, then times each scenario through
 the real app. "server" is the app's own Server-Timing (what the targets are about);
 "wall" adds the in-process HTTP client.
 """
@@ -28,6 +28,7 @@ from app.core.db import make_engine, migrate  # noqa: E402
 from app.core.schema import utcnow  # noqa: E402
 from app.core.security import hash_password  # noqa: E402
 from app.customers.models import Contact  # noqa: E402
+from app.deals.models import Deal  # noqa: E402
 from app.demo import Sizes, generate  # noqa: E402
 from app.main import create_app  # noqa: E402
 
@@ -39,6 +40,7 @@ SIZES = Sizes(
     contacts=50_000,
     activities=200_000,
     busy_contact_activities=100,
+    deals=20_000,
 )
 SEARCHES = ["hel", "mar", "dup", "ber", "zoe", "luc", "tho", "gar", "emi", "ros", "qqx", "lef"]
 TARGETS = {
@@ -47,6 +49,9 @@ TARGETS = {
     "contact search (3 letters)": ("p95", 20),
     "contact page (100+ activities)": ("p50", 15),
     "quick entry save": ("p50", 15),
+    "board (my deals)": ("p50", 15),
+    "board (team, 20 000 deals)": ("p50", 15),
+    "deal page": ("p50", 15),
 }
 
 
@@ -122,12 +127,14 @@ def main() -> None:
     with Session(engine) as session:
         built = session.exec(select(func.count()).select_from(User)).one() > 0
         busy = session.exec(select(Contact.id).order_by(Contact.id)).first()
+        busy_deal = session.exec(select(Deal.id).order_by(Deal.id)).first()
     if not built:
         engine.dispose()
         build(url)
         engine = make_engine(url)
         with Session(engine) as session:
             busy = session.exec(select(Contact.id).order_by(Contact.id)).first()
+            busy_deal = session.exec(select(Deal.id).order_by(Deal.id)).first()
 
     settings = Settings(data_dir=DATA, secret_key="bench", database_url=url)
     app = create_app(settings, engine=engine)
@@ -160,6 +167,9 @@ def main() -> None:
                 },
                 headers={"HX-Request": "true", "X-CSRF-Token": csrf},
             ),
+            "board (my deals)": lambda i: client.get("/deals/board"),
+            "board (team, 20 000 deals)": lambda i: client.get("/deals/board?scope=team"),
+            "deal page": lambda i: client.get(f"/deals/{busy_deal}"),
         }
         print(f"\nCarnet benchmark on {engine.dialect.name}, {args.requests} requests per scenario")
         print(f"{'scenario':32} {'server p50':>10} {'server p95':>10} {'wall p50':>9}  target")

@@ -188,15 +188,12 @@
     var column = dragged && event.target.closest && event.target.closest(".board-column");
     if (!column) return;
     event.preventDefault();
-    var form = dragged.querySelector("form.move");
-    var select = form && form.querySelector("select[name=stage_id]");
-    if (!select || select.value === column.dataset.stageId) return;
-    // The card's own keyboard form does the move: one code path, drag or keys.
-    select.value = column.dataset.stageId;
+    var stageId = column.dataset.stageId;
+    if (dragged.closest(".board-column") === column) return;
+    var values = { stage_id: stageId, version: dragged.dataset.version };
     if (window.htmx) {
-      htmx.ajax("POST", form.action, { source: form, swap: "none", values: htmx.values(form) });
-    } else {
-      form.submit();
+      // The answer says what to do: reload the board, or open the deal's in-place form.
+      htmx.ajax("POST", dragged.dataset.moveUrl, { source: dragged, swap: "none", values: values });
     }
   });
 

@@ -1,10 +1,11 @@
 """Money: integer minor units plus an ISO 4217 code, parsed and shown with Babel."""
 
 from decimal import Decimal, InvalidOperation
+from functools import lru_cache
 
+from babel import Locale
 from babel.numbers import (
     NumberFormatError,
-    format_currency,
     get_currency_precision,
     is_currency,
     parse_decimal,
@@ -81,10 +82,20 @@ def from_minor(minor: int, currency: str) -> Decimal:
     return Decimal(minor).scaleb(-get_currency_precision(currency))
 
 
+@lru_cache(maxsize=16)
+def _currency_format(language: str):
+    locale = Locale.parse(language)
+    return locale, locale.currency_formats["standard"]
+
+
+@lru_cache(maxsize=8192)
 def format_money(minor: int | None, currency: str, language: str = "en") -> str:
+    """As babel's format_currency, with the locale's pattern parsed once and results kept:
+    a board shows hundreds of amounts, the same ones from one request to the next."""
     if minor is None:
         return ""
-    return format_currency(from_minor(minor, currency), currency, locale=language)
+    locale, pattern = _currency_format(language)
+    return pattern.apply(from_minor(minor, currency), locale, currency=currency)
 
 
 def amount_input(minor: int | None, currency: str) -> str:

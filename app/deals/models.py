@@ -63,6 +63,8 @@ class Deal(SQLModel, table=True):
         Index("ix_deal_owner_stage_updated", "owner_id", "stage_id", "updated_at"),
         Index("ix_deal_stage_updated", "stage_id", "updated_at"),
         Index("ix_deal_owner_status_due", "owner_id", "status", "next_step_due"),
+        # "Quotes waiting for an answer": my deals in a stage, entered before a day.
+        Index("ix_deal_owner_stage_entered", "owner_id", "stage_id", "stage_entered_at"),
         # Column totals read these two indexes only, never the table.
         Index("ix_deal_stage_money", "stage_id", "currency", "amount_minor"),
         Index("ix_deal_owner_stage_money", "owner_id", "stage_id", "currency", "amount_minor"),

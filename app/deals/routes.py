@@ -8,7 +8,7 @@ from app.core.audit import history
 from app.core.errors import FormErrors
 from app.core.forms import FormData, MultipartData, checked
 from app.core.permissions import ADMIN, RECORDS, AdminUser, RecordUser, SessionDep
-from app.core.templating import is_htmx, render
+from app.core.templating import is_htmx, localizer_for, render
 from app.customers import service as customers
 from app.deals import forms, service
 from app.deals.deps import DealDep, StageDep, StoreDep
@@ -46,7 +46,15 @@ def _int(value: str) -> int | None:
 def deal_board(request: Request, session: SessionDep, user: RecordUser, scope: str = "mine"):
     scope = scope if scope in service.SCOPES else "mine"
     columns = service.board(session, user, scope)
-    return render(request, "deals/board.html", {"columns": columns, "scope": scope})
+    loc = localizer_for(request)
+    # (id, name, "Move to name"), once per stage rather than once per card.
+    moves = [
+        (c.stage.id, label, loc.gettext("Move to %(stage)s", stage=label))
+        for c in columns
+        for label in [c.stage.label(loc)]
+    ]
+    context = {"columns": columns, "scope": scope, "stage_moves": moves}
+    return render(request, "deals/board.html", context)
 
 
 @router.get("/deals")

@@ -472,7 +472,8 @@ def open_deal_choices(session: Session, user: User, contact_id: int) -> list[Dea
 
 # ---- the board -------------------------------------------------------------
 
-CARDS_PER_COLUMN = 30
+# Enough to work a column from the board; the list shows the rest.
+CARDS_PER_COLUMN = 20
 
 
 @dataclass
@@ -489,7 +490,7 @@ class Column:
 
 def board(session: Session, user: User, scope: str = "mine") -> list[Column]:
     """A column per stage with its first cards, its deal count and its totals per currency.
-    Bounded: at most 8 stages x 30 cards; totals come from a covering index."""
+    Bounded: at most 8 stages x 20 cards; totals come from a covering index."""
     _require_records(user)
     stages = list_stages(session)
     mine = scope != "team"

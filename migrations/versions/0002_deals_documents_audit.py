@@ -96,6 +96,11 @@ def upgrade() -> None:
             "ix_deal_owner_stage_updated", ["owner_id", "stage_id", "updated_at"], unique=False
         )
         batch_op.create_index(
+            "ix_deal_owner_stage_entered",
+            ["owner_id", "stage_id", "stage_entered_at"],
+            unique=False,
+        )
+        batch_op.create_index(
             "ix_deal_owner_status_due", ["owner_id", "status", "next_step_due"], unique=False
         )
         batch_op.create_index(
@@ -240,6 +245,7 @@ def downgrade() -> None:
         batch_op.drop_index("ix_deal_stage_updated")
         batch_op.drop_index("ix_deal_stage_money")
         batch_op.drop_index("ix_deal_owner_status_due")
+        batch_op.drop_index("ix_deal_owner_stage_entered")
         batch_op.drop_index("ix_deal_owner_stage_updated")
         batch_op.drop_index("ix_deal_owner_stage_money")
         batch_op.drop_index(batch_op.f("ix_deal_organization_id"))
