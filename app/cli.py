@@ -92,7 +92,7 @@ def _demo(args) -> int:
         except ValueError as exc:
             print(f"carnet: {exc}", file=sys.stderr)
             return 2
-    print("Demo data loaded: 200 organizations, 1000 contacts, 3000 activities.")
+    print("Demo data loaded: 200 organizations, 1000 contacts, 3000 activities, 150 deals.")
     print("Log in at http://127.0.0.1:8000 with one of these accounts:")
     for email, password, roles in accounts:
         print(f"  {email:28} {password:22} {roles}")

@@ -154,6 +154,8 @@ class Sizes:
     # Activities put on the first contact, so a benchmark can open a busy record.
     busy_contact_activities: int = 0
     deals: int = 150
+    # Document rows without files: only for the benchmark, which never downloads them.
+    placeholder_documents: bool = False
 
 
 def _local_part(name: str) -> str:
@@ -350,7 +352,7 @@ def _generate_deals(session, rng, sizes, seller_ids, first_contact_id, contact_o
     first_document_id = (
         session.exec(select(Document.id).order_by(Document.id.desc())).first() or 0
     ) + 1
-    for d in range(3):
+    for d in range(3 if sizes.placeholder_documents else 0):
         session.execute(
             insert(Document),
             [

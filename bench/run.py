@@ -41,6 +41,7 @@ SIZES = Sizes(
     activities=200_000,
     busy_contact_activities=100,
     deals=20_000,
+    placeholder_documents=True,
 )
 SEARCHES = ["hel", "mar", "dup", "ber", "zoe", "luc", "tho", "gar", "emi", "ros", "qqx", "lef"]
 TARGETS = {

@@ -9,7 +9,7 @@ from app.activities import service
 from app.activities.deps import ActivityDep, FollowUpDep
 from app.activities.models import ActivityCreate, ActivityUpdate
 from app.core.errors import FormErrors
-from app.core.forms import FormData, parse_form
+from app.core.forms import FormData, local_path, parse_form
 from app.core.ids import IdQuery
 from app.core.permissions import RECORDS, RecordUser, SessionDep
 from app.core.templating import is_htmx, localizer_for, render
@@ -35,12 +35,6 @@ ENTRY_FIELDS = (
 
 def mount(app: FastAPI) -> None:
     app.include_router(router, dependencies=RECORDS)
-
-
-def _local_path(target: str) -> str | None:
-    if target.startswith("/") and not target.startswith("//") and "\\" not in target:
-        return target
-    return None
 
 
 @router.get("/today")
@@ -144,7 +138,7 @@ def log_activity(request: Request, session: SessionDep, user: RecordUser, form: 
         message = {"activity-logged": {"message": loc.gettext("Saved.")}}
         response.headers["HX-Trigger"] = json.dumps(message)
         return response
-    target = _local_path(form.get("next", "")) or (
+    target = local_path(form.get("next", "")) or (
         f"/contacts/{activity.contact_id}" if activity.contact_id else "/today"
     )
     return RedirectResponse(target, 303)

@@ -88,3 +88,9 @@ MultipartData = Annotated[Submitted, Depends(_read_multipart)]
 
 def checked(form: dict[str, str], name: str) -> bool:
     return form.get(name) in ("on", "true", "1", "yes")
+
+
+def local_path(target: str, fallback: str = "") -> str:
+    """A `next` the user may be sent to: a path on this site only, never another host."""
+    ok = target.startswith("/") and not target.startswith("//") and "\\" not in target
+    return target if ok else fallback

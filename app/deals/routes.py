@@ -6,7 +6,7 @@ from fastapi.responses import RedirectResponse, Response
 from app.activities import service as activities
 from app.core.audit import history
 from app.core.errors import FormErrors
-from app.core.forms import FormData, MultipartData, checked
+from app.core.forms import FormData, MultipartData, checked, local_path
 from app.core.permissions import ADMIN, RECORDS, AdminUser, RecordUser, SessionDep
 from app.core.templating import is_htmx, localizer_for, render
 from app.customers import service as customers
@@ -24,15 +24,6 @@ admin = APIRouter(include_in_schema=False)
 def mount(app: FastAPI) -> None:
     app.include_router(router, dependencies=RECORDS)
     app.include_router(admin, dependencies=ADMIN)
-
-
-def _local(target: str, fallback: str) -> str:
-    ok = target.startswith("/") and not target.startswith("//") and "\\" not in target
-    return target if ok else fallback
-
-
-def _upload(file) -> Upload | None:
-    return Upload(file.filename, file.content_type or "", file.file) if file else None
 
 
 def _int(value: str) -> int | None:
@@ -221,7 +212,7 @@ def move_deal(
     """One move, with whatever facts the target stage asked for, a quote file among them.
     Refused moves come back as the in-place form for exactly what is missing."""
     form = submitted.fields
-    back = _local(form.get("next", ""), f"/deals/{deal.id}")
+    back = local_path(form.get("next", ""), f"/deals/{deal.id}")
     try:
         service.move_deal(
             session,
@@ -229,7 +220,7 @@ def move_deal(
             deal,
             forms.deal_move(form, user),
             store=store,
-            quote=_upload(submitted.file("quote")),
+            quote=Upload.of(submitted.file("quote")),
             contact_query=form.get("contact_query", ""),
         )
     except service.MissingFacts as exc:
@@ -281,7 +272,7 @@ def attach_to_deal(
     form = submitted.fields
     try:
         documents.attach(
-            session, user, store, _upload(submitted.file("file")), form.get("kind", ""), deal=deal
+            session, user, store, Upload.of(submitted.file("file")), form.get("kind", ""), deal=deal
         )
     except FormErrors as exc:
         return _deal_page(request, session, user, deal, errors=exc.fields, form=form, status=400)

@@ -613,34 +613,24 @@ def create_deal(session: Session, user: User, data: DealCreate, default_currency
     organization_id = data.organization_id
     if organization_id is None and data.contact_id is not None:
         organization_id = session.get(Contact, data.contact_id).organization_id
-    now = utcnow()
-    deal = Deal(
-        title=data.title,
-        title_key=fold(data.title)[:TITLE_KEY_CHARS],
-        organization_id=organization_id,
-        owner_id=user.id,
-        stage_id=stage.id,
-        status=stage.kind,
+    deal = _insert_deal(
+        session,
+        user,
+        stage,
+        data.title,
+        organization_id,
+        data.contact_id,
         amount_minor=amount,
         currency=currency,
         expected_close_on=data.expected_close_on,
         next_step=data.next_step,
         next_step_due=data.next_step_due,
-        stage_entered_at=now,
-        created_at=now,
-        updated_at=now,
     )
-    session.add(deal)
-    session.flush()
-    if data.contact_id is not None:
-        session.add(DealContact(deal_id=deal.id, contact_id=data.contact_id))
-        session.flush()
     missing = missing_facts(session, deal, stage)
     if missing:
         session.rollback()
         raise _missing(stage, missing)
-    _enter_stage(deal, stage, user_today(user), now)
-    record_changes(session, user, "deal", deal.id, {"created": ("", deal.title)})
+    _enter_stage(deal, stage, user_today(user), deal.created_at)
     session.commit()
     session.refresh(deal)
     return deal
@@ -887,22 +877,29 @@ def set_next_step(session: Session, user: User, deal: Deal, what: str, due: date
 def quick_deal(session: Session, user: User, title: str, contact: Contact | None, org_id):
     """A deal opened from quick entry, in the caller's transaction, in the first open stage."""
     stage = _first_open_stage(session)
+    return _insert_deal(session, user, stage, title, org_id, contact.id if contact else None)
+
+
+def _insert_deal(session, user, stage, title, organization_id, contact_id, **fields) -> Deal:
+    """A new deal of the user's, with its contact and the first line of its history."""
     now = utcnow()
     deal = Deal(
         title=title,
         title_key=fold(title)[:TITLE_KEY_CHARS],
-        organization_id=org_id,
+        organization_id=organization_id,
         owner_id=user.id,
         stage_id=stage.id,
         status=stage.kind,
         stage_entered_at=now,
         created_at=now,
         updated_at=now,
+        **fields,
     )
     session.add(deal)
     session.flush()
-    if contact is not None:
-        session.add(DealContact(deal_id=deal.id, contact_id=contact.id))
+    if contact_id is not None:
+        session.add(DealContact(deal_id=deal.id, contact_id=contact_id))
+        session.flush()
     record_changes(session, user, "deal", deal.id, {"created": ("", title)})
     return deal
 

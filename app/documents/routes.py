@@ -7,7 +7,7 @@ from fastapi.responses import FileResponse, RedirectResponse
 
 from app.activities.deps import ActivityDep
 from app.core.errors import FormErrors
-from app.core.forms import MultipartData
+from app.core.forms import MultipartData, local_path
 from app.core.permissions import RECORDS, RecordUser, SessionDep
 from app.core.templating import render
 from app.customers.deps import ContactDep, OrganizationDep
@@ -24,16 +24,6 @@ VersionNumber = Annotated[int | None, Query(ge=1, le=1_000_000)]
 
 def mount(app: FastAPI) -> None:
     app.include_router(router, dependencies=RECORDS)
-
-
-def _upload(submitted) -> Upload | None:
-    file = submitted.file("file")
-    return Upload(file.filename, file.content_type or "", file.file) if file else None
-
-
-def _local(target: str, fallback: str) -> str:
-    ok = target.startswith("/") and not target.startswith("//") and "\\" not in target
-    return target if ok else fallback
 
 
 def record_url(document) -> str:
@@ -94,18 +84,23 @@ def upload_version(
     submitted: MultipartData,
 ):
     try:
-        service.add_version(session, user, store, document, _upload(submitted))
+        service.add_version(session, user, store, document, Upload.of(submitted.file("file")))
     except FormErrors as exc:
         session.refresh(document)
         return _document_page(request, session, user, document, exc.fields, 400)
-    back = _local(submitted.fields.get("next", ""), f"/documents/{document.id}")
+    back = local_path(submitted.fields.get("next", ""), f"/documents/{document.id}")
     return RedirectResponse(back, 303)
 
 
 def _attach(request, session, user, store, submitted, back: str, **record):
     try:
         service.attach(
-            session, user, store, _upload(submitted), submitted.fields.get("kind", ""), **record
+            session,
+            user,
+            store,
+            Upload.of(submitted.file("file")),
+            submitted.fields.get("kind", ""),
+            **record,
         )
     except FormErrors as exc:
         context = {"errors": exc.fields, "back": back, "kind_labels": KIND_LABELS}

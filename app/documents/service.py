@@ -30,6 +30,13 @@ class Upload:
     content_type: str
     file: BinaryIO
 
+    @classmethod
+    def of(cls, uploaded) -> "Upload | None":
+        """From a submitted file (Starlette's UploadFile); None when none was chosen."""
+        if uploaded is None or not uploaded.filename:
+            return None
+        return cls(uploaded.filename, uploaded.content_type or "", uploaded.file)
+
 
 @dataclass
 class DocumentStore:
