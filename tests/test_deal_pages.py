@@ -371,3 +371,29 @@ def test_history_of_a_contact_shows_who_changed_what(client_for, seller, make_co
     page = client.get(f"/contacts/{contact.id}").text
     changes = page.split(">Changes<")[1]
     assert "CEO" in changes and "Seller" in changes
+
+
+def test_a_stage_that_needs_a_contact_takes_one_typed_in_place(
+    client_for, seller, admin, make_deal, make_contact, stage_by_key, session
+):
+    from app.deals.service import update_stage
+
+    qualified = stage_by_key("qualified")
+    update_stage(session, admin, qualified, "", "open", ["contact", "next_step"])
+    make_contact("Zoé Petit")
+    deal = make_deal()
+    client = client_for(seller)
+    r = _move(client, deal, qualified)
+    assert r.status_code == 422
+    assert "at least one contact" in r.text and "a next step" in r.text
+    r = _move(
+        client,
+        deal,
+        qualified,
+        contact_query="zoe",
+        next_step="Visit the bakery",
+        next_step_due="2026-12-24",
+    )
+    assert r.status_code == 303, r.text
+    session.refresh(deal)
+    assert deal.stage_id == qualified.id and deal.next_step == "Visit the bakery"
