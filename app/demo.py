@@ -323,6 +323,7 @@ def _generate_deals(session, rng, sizes, seller_ids, first_contact_id, contact_o
                 "lost_on": entered.date() if stage.kind == "lost" else None,
                 "lost_reason": rng.choice(LOSS_REASONS) if stage.kind == "lost" else "",
                 "stage_entered_at": entered,
+                "furthest_position": stage.position if stage.kind != "lost" else rng.randint(0, 4),
                 "created_at": entered - timedelta(days=rng.randint(0, 60)),
                 "updated_at": entered,
                 "version": 1,

@@ -185,7 +185,8 @@ def create_app(settings: Settings | None = None, engine=None, check_schema: bool
     app.state.settings = settings
     app.state.engine = engine
     app.state.session_factory = lambda: Session(engine, expire_on_commit=False)
-    app.state.signer = CookieSigner(settings.resolved_secret_key())
+    app.state.secret_key = settings.resolved_secret_key()
+    app.state.signer = CookieSigner(app.state.secret_key)
 
     app.add_middleware(ResponseHeaders)
 
@@ -217,10 +218,12 @@ def create_app(settings: Settings | None = None, engine=None, check_schema: bool
     from app.deals import routes as deals_routes
     from app.documents import api as documents_api
     from app.documents import routes as documents_routes
+    from app.satisfaction import routes as satisfaction_routes
 
     for module in (auth_routes, customers_routes, activities_routes, deals_routes):
         module.mount(app)
     documents_routes.mount(app)
+    satisfaction_routes.mount(app)
     for module in (customers_api, activities_api, deals_api, documents_api):
         module.mount(app)
     return app

@@ -6,10 +6,12 @@ from app.core.audit import AuditEntry
 from app.customers.models import Contact, Organization
 from app.deals.models import Deal, DealContact, Stage
 from app.documents.models import Document, DocumentVersion
+from app.satisfaction.models import AppSetting, SurveyAttempt, SurveyLink, SurveyResponse
 
 __all__ = [
     "Activity",
     "ApiToken",
+    "AppSetting",
     "AuditEntry",
     "Contact",
     "Deal",
@@ -20,6 +22,9 @@ __all__ = [
     "LoginFailure",
     "Organization",
     "Stage",
+    "SurveyAttempt",
+    "SurveyLink",
+    "SurveyResponse",
     "User",
     "UserSession",
 ]

@@ -258,6 +258,7 @@ def world(
     make_activity,
     make_deal,
     store,
+    settings,
 ):
     """Records owned by `seller`, seen by everyone else."""
     from app.activities.models import FollowUp
@@ -274,7 +275,11 @@ def world(
     token, _raw = create_api_token(session, seller, "sync")
     deal = make_deal("Ovens", organization_id=org.id, contact_id=contact.id)
     document = attach(session, seller, store, upload("notes.pdf"), "other", activity=private)
+    from app.satisfaction.service import create_link, token_of
+
+    link = create_link(session, seller, contact, "csat")
     return {
+        "token": token_of(settings.resolved_secret_key(), link),
         "deal_id": deal.id,
         "stage_id": deal.stage_id,
         "document_id": document.id,

@@ -27,6 +27,13 @@ ACCESS = {
     ("GET", "/setup"): PUBLIC,
     ("POST", "/setup"): PUBLIC,
     ("GET", "/api/docs"): PUBLIC,
+    # The customer's survey page: the signed link is the only key.
+    ("GET", "/s/{token}"): PUBLIC,
+    ("POST", "/s/{token}"): PUBLIC,
+    ("POST", "/contacts/{contact_id}/surveys"): RECORDS,
+    ("POST", "/deals/{deal_id}/surveys"): RECORDS,
+    ("GET", "/admin/settings"): ADMIN,
+    ("POST", "/admin/settings"): ADMIN,
     ("GET", "/api/v1/openapi.json"): PUBLIC,
     ("HEAD", "/api/v1/openapi.json"): PUBLIC,
     ("POST", "/logout"): SIGNED_IN,

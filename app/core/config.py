@@ -28,6 +28,9 @@ class Settings(BaseSettings):
     # A deal in a stage that needs a quote is "waiting for an answer" after this many days.
     quote_wait_days: int = 7
     max_upload_mb: int = 25
+    survey_days: int = 30
+    # Answers accepted from one client (IP) per 10 minutes on the public survey page.
+    survey_max_answers: int = 10
     # Lower in tests only: hashing cost is a security setting, not a tuning knob.
     argon2_time_cost: int = 3
     argon2_memory_cost: int = 65536

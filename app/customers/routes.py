@@ -19,6 +19,7 @@ from app.customers.models import (
 )
 from app.deals import service as deals
 from app.documents import service as documents
+from app.satisfaction import service as satisfaction
 
 router = APIRouter(include_in_schema=False)
 
@@ -96,6 +97,10 @@ def contact_page(request: Request, session: SessionDep, user: RecordUser, contac
         "documents": documents.documents_of(session, user, contact_id=contact.id),
         "history": history(session, "contact", contact.id),
         "history_url": f"/contacts/{contact.id}/history",
+        "feedback": satisfaction.feedback_for(
+            session, user, request.app.state.secret_key, contact_id=contact.id
+        ),
+        "survey_url": f"/contacts/{contact.id}/surveys",
     }
     return render(request, "customers/contact.html", context)
 

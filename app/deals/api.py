@@ -37,7 +37,12 @@ def list_stages(request: Request, session: SessionDep, user: RecordUser):
     loc = localizer_for(request)
     return [
         StageRead(
-            id=s.id, name=s.label(loc), position=s.position, kind=s.kind, required_facts=s.facts
+            id=s.id,
+            name=s.label(loc),
+            position=s.position,
+            kind=s.kind,
+            required_facts=s.facts,
+            probability=s.probability,
         )
         for s in service.list_stages(session)
     ]

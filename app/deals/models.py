@@ -47,6 +47,8 @@ class Stage(SQLModel, table=True):
     position: int = Field(default=0, index=True)
     kind: str = Field(default="open", max_length=8)
     required_facts: str = Field(default="", max_length=200)
+    # Chance, in percent, that a deal here is won: weights the seller's pipeline.
+    probability: int = Field(default=0, ge=0, le=100)
 
     @property
     def facts(self) -> list[str]:
@@ -68,6 +70,8 @@ class Deal(SQLModel, table=True):
         # Column totals read these two indexes only, never the table.
         Index("ix_deal_stage_money", "stage_id", "currency", "amount_minor"),
         Index("ix_deal_owner_stage_money", "owner_id", "stage_id", "currency", "amount_minor"),
+        # Revenue won by month, for the seller and (aggregated) the team.
+        Index("ix_deal_status_won", "status", "won_on", "owner_id", "currency", "won_amount_minor"),
     )
     id: int | None = Field(default=None, primary_key=True)
     title: str = Field(max_length=200)
@@ -88,6 +92,8 @@ class Deal(SQLModel, table=True):
     lost_on: date | None = None
     lost_reason: str = Field(default="", max_length=500)
     stage_entered_at: datetime = Field(default_factory=utcnow)
+    # The furthest stage position the deal has reached, for stage-to-stage conversion.
+    furthest_position: int = 0
     created_at: datetime = Field(default_factory=utcnow)
     updated_at: datetime = Field(default_factory=utcnow)
     # Bumped by every write: a form or API call that read an older version is refused.
@@ -168,3 +174,4 @@ class StageRead(SQLModel):
     position: int
     kind: str
     required_facts: list[str]
+    probability: int

@@ -16,6 +16,7 @@ from app.deals.models import FACT_LABELS, FACTS, STAGE_KINDS
 from app.documents import service as documents
 from app.documents.models import KIND_LABELS
 from app.documents.service import Upload
+from app.satisfaction import service as satisfaction
 
 router = APIRouter(include_in_schema=False)
 admin = APIRouter(include_in_schema=False)
@@ -137,6 +138,10 @@ def _deal_page(request, session, user, deal, move=None, errors=None, form=None, 
         "timeline_url": f"/deals/{deal.id}/timeline",
         "history": history(session, "deal", deal.id),
         "history_url": f"/deals/{deal.id}/history",
+        "feedback": satisfaction.feedback_for(
+            session, user, request.app.state.secret_key, deal_id=deal.id
+        ),
+        "survey_url": f"/deals/{deal.id}/surveys",
         "move": move,
         "errors": errors or {},
         "form": form or {},
@@ -313,7 +318,12 @@ def stages(request: Request, session: SessionDep, user: AdminUser):
 def create_stage(request: Request, session: SessionDep, user: AdminUser, form: FormData):
     try:
         service.create_stage(
-            session, user, form.get("name", ""), form.get("kind", "open"), _facts(form)
+            session,
+            user,
+            form.get("name", ""),
+            form.get("kind", "open"),
+            _facts(form),
+            form.get("probability"),
         )
     except FormErrors as exc:
         return _stages_page(request, session, exc.fields, form, 400)
@@ -326,7 +336,13 @@ def update_stage(
 ):
     try:
         service.update_stage(
-            session, user, stage, form.get("name", ""), form.get("kind", stage.kind), _facts(form)
+            session,
+            user,
+            stage,
+            form.get("name", ""),
+            form.get("kind", stage.kind),
+            _facts(form),
+            form.get("probability"),
         )
     except FormErrors as exc:
         session.refresh(stage)

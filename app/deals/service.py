@@ -5,7 +5,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 
-from sqlalchemy import and_, delete, func, insert, literal, or_, update
+from sqlalchemy import and_, case, delete, func, insert, literal, or_, update
 from sqlmodel import Session, select
 
 from app.auth.models import User
@@ -32,6 +32,7 @@ from app.deals.models import (
     Stage,
 )
 from app.documents import service as documents
+from app.satisfaction import service as satisfaction
 
 TITLE_KEY_CHARS = 100
 
@@ -83,6 +84,16 @@ def quote_stage_ids(session: Session) -> list[int]:
     return [s.id for s in list_stages(session) if s.kind == "open" and "quote" in s.facts]
 
 
+def _check_probability(value: str | int | None, errors: FormErrors) -> int | None:
+    text = str(value if value is not None else "").strip().rstrip("%").strip()
+    if not text:
+        return None
+    if not text.isdigit() or int(text) > 100:
+        errors.add("probability", N_("Enter a whole number from 0 to 100."))
+        return None
+    return int(text)
+
+
 def _check_stage_fields(name: str, kind: str, facts: list[str], errors: FormErrors) -> None:
     if len(name) > 60:
         errors.add("name", N_("This is too long."))
@@ -92,7 +103,9 @@ def _check_stage_fields(name: str, kind: str, facts: list[str], errors: FormErro
         errors.add("required_facts", N_("Pick a value from the list."))
 
 
-def create_stage(session: Session, user: User, name: str, kind: str, facts: list[str]) -> Stage:
+def create_stage(
+    session: Session, user: User, name: str, kind: str, facts: list[str], probability=None
+) -> Stage:
     if not user.is_admin:
         raise Forbidden
     errors = FormErrors()
@@ -100,19 +113,32 @@ def create_stage(session: Session, user: User, name: str, kind: str, facts: list
     if not name:
         errors.add("name", N_("This field is required."))
     _check_stage_fields(name, kind, facts, errors)
+    chance = _check_probability(probability, errors)
     stages = list_stages(session)
     if len(stages) >= MAX_STAGES:
         errors.add("name", Message(N_("A pipeline has at most %(n)s stages."), n=MAX_STAGES))
     errors.raise_if_any()
     position = max((s.position for s in stages), default=-1) + 1
-    stage = Stage(name=name, kind=kind, position=position, required_facts=",".join(facts))
+    stage = Stage(
+        name=name,
+        kind=kind,
+        position=position,
+        required_facts=",".join(facts),
+        probability=chance if chance is not None else {"won": 100}.get(kind, 0),
+    )
     session.add(stage)
     session.commit()
     return stage
 
 
 def update_stage(
-    session: Session, user: User, stage: Stage, name: str, kind: str, facts: list[str]
+    session: Session,
+    user: User,
+    stage: Stage,
+    name: str,
+    kind: str,
+    facts: list[str],
+    probability=None,
 ) -> Stage:
     """Renaming keeps every deal where it is. A kind change re-labels the deals in it."""
     if not user.is_admin:
@@ -122,8 +148,11 @@ def update_stage(
     if not name and not stage.key:
         errors.add("name", N_("This field is required."))
     _check_stage_fields(name, kind, facts, errors)
+    chance = _check_probability(probability, errors)
     errors.raise_if_any()
     stage.name = name
+    if chance is not None:
+        stage.probability = chance
     stage.required_facts = ",".join(f for f in FACTS if f in facts)
     if kind != stage.kind:
         stage.kind = kind
@@ -195,6 +224,10 @@ def remove_stage(session: Session, user: User, stage: Stage, move_to_id: int | N
             .values(
                 stage_id=target.id,
                 status=target.kind,
+                furthest_position=case(
+                    (Deal.furthest_position < target.position, target.position),
+                    else_=Deal.furthest_position,
+                ),
                 stage_entered_at=now,
                 updated_at=now,
                 version=Deal.version + 1,
@@ -725,6 +758,8 @@ def _missing(stage: Stage, missing: list[str]) -> MissingFacts:
 def _enter_stage(deal: Deal, stage: Stage, today: date, now: datetime) -> None:
     deal.stage_id = stage.id
     deal.status = stage.kind
+    if stage.kind != "lost":
+        deal.furthest_position = max(deal.furthest_position, stage.position)
     deal.stage_entered_at = now
     deal.updated_at = now
     if stage.kind == "won":
@@ -787,6 +822,8 @@ def move_deal(
         raise _missing(stage, missing)
     now = utcnow()
     if stage.id != deal.stage_id:
+        if stage.kind == "won" and deal.status != "won":
+            satisfaction.link_for_won_deal(session, deal)
         _enter_stage(deal, stage, user_today(user), now)
         record_changes(
             session,
@@ -890,6 +927,7 @@ def _insert_deal(session, user, stage, title, organization_id, contact_id, **fie
         owner_id=user.id,
         stage_id=stage.id,
         status=stage.kind,
+        furthest_position=stage.position,
         stage_entered_at=now,
         created_at=now,
         updated_at=now,

@@ -1,0 +1,232 @@
+"""Survey links a seller sends a customer, the answers, and what the record pages show.
+
+A link is its id and a nonce, signed with the app's secret: tampering breaks the
+signature, `used_at` makes it single-use, `expires_at` ends it.
+"""
+
+import hashlib
+import secrets
+from dataclasses import dataclass
+from datetime import timedelta
+
+from itsdangerous import BadSignature, URLSafeSerializer
+from sqlalchemy import delete, func, update
+from sqlmodel import Session, select
+
+from app.auth.models import User
+from app.core.errors import Forbidden, FormErrors, NotFound
+from app.core.i18n import LANGUAGES, N_
+from app.core.schema import utcnow
+from app.customers.models import Contact
+from app.deals.models import Deal, DealContact
+from app.satisfaction.models import (
+    KINDS,
+    SCALES,
+    AppSetting,
+    SurveyAttempt,
+    SurveyLink,
+    SurveyResponse,
+)
+
+AUTO_SURVEY = "survey_on_win"  # app setting: "", "csat" or "nps"
+
+
+class TooManyAnswers(Exception):
+    pass
+
+
+def _require_records(user: User) -> None:
+    if not user.can_see_records:
+        raise Forbidden
+
+
+def signer(secret: str) -> URLSafeSerializer:
+    return URLSafeSerializer(secret, salt="carnet-survey")
+
+
+def token_of(secret: str, link: SurveyLink) -> str:
+    return signer(secret).dumps([link.id, link.nonce])
+
+
+def _new_link(session, creator_id, contact, deal, kind, days, fallback_language) -> SurveyLink:
+    language = contact.language if contact.language in LANGUAGES else fallback_language
+    link = SurveyLink(
+        nonce=secrets.token_urlsafe(12),
+        contact_id=contact.id,
+        deal_id=deal.id if deal else None,
+        created_by=creator_id,
+        kind=kind,
+        language=language if language in LANGUAGES else "en",
+        expires_at=utcnow() + timedelta(days=days),
+    )
+    session.add(link)
+    return link
+
+
+def create_link(
+    session: Session,
+    user: User,
+    contact: Contact,
+    kind: str = "csat",
+    deal: Deal | None = None,
+    days: int = 30,
+) -> SurveyLink:
+    _require_records(user)
+    errors = FormErrors()
+    if kind not in KINDS:
+        errors.add("kind", N_("Pick a value from the list."))
+    errors.raise_if_any()
+    link = _new_link(session, user.id, contact, deal, kind, days, user.language or "en")
+    session.commit()
+    session.refresh(link)
+    return link
+
+
+def survey_on_win(session: Session) -> str:
+    setting = session.get(AppSetting, AUTO_SURVEY)
+    return setting.value if setting and setting.value in KINDS else ""
+
+
+def set_survey_on_win(session: Session, user: User, kind: str) -> None:
+    if not user.is_admin:
+        raise Forbidden
+    setting = session.get(AppSetting, AUTO_SURVEY) or AppSetting(key=AUTO_SURVEY)
+    setting.value = kind if kind in KINDS else ""
+    session.add(setting)
+    session.commit()
+
+
+def link_for_won_deal(session: Session, deal: Deal, days: int = 30) -> SurveyLink | None:
+    """When the admin asked for it, a won deal gets a survey link for its first contact,
+    in the caller's transaction; the seller sends it from the deal page."""
+    kind = survey_on_win(session)
+    if not kind:
+        return None
+    contact = session.exec(
+        select(Contact)
+        .join(DealContact, DealContact.contact_id == Contact.id)
+        .where(DealContact.deal_id == deal.id)
+        .order_by(Contact.id)
+        .limit(1)
+    ).first()
+    if contact is None:
+        return None
+    return _new_link(session, deal.owner_id, contact, deal, kind, days, "en")
+
+
+@dataclass
+class OpenedLink:
+    """What a survey URL leads to: `state` is ok, invalid, expired or answered."""
+
+    state: str
+    link: SurveyLink | None = None
+
+
+def open_link(session: Session, secret: str, token: str) -> OpenedLink:
+    try:
+        link_id, nonce = signer(secret).loads(token)
+        link = session.get(SurveyLink, int(link_id))
+    except (BadSignature, ValueError, TypeError):
+        return OpenedLink("invalid")
+    if link is None or not secrets.compare_digest(str(nonce), link.nonce):
+        return OpenedLink("invalid")
+    if link.used_at is not None:
+        return OpenedLink("answered", link)
+    if link.expires_at < utcnow():
+        return OpenedLink("expired", link)
+    return OpenedLink("ok", link)
+
+
+def client_key(address: str) -> str:
+    return hashlib.sha256(address.encode()).hexdigest()
+
+
+def answer(
+    session: Session,
+    link: SurveyLink,
+    score: str,
+    comment: str,
+    client: str,
+    max_answers: int = 10,
+) -> SurveyResponse:
+    """Records the one answer a link allows. Anyone can post here, so each client gets a
+    few tries per 10 minutes, and a link answered twice at once is answered once."""
+    since = utcnow() - timedelta(minutes=10)
+    tries = session.exec(
+        select(func.count())
+        .select_from(SurveyAttempt)
+        .where(SurveyAttempt.client == client, SurveyAttempt.at >= since)
+    ).one()
+    if tries >= max_answers:
+        raise TooManyAnswers
+    session.add(SurveyAttempt(client=client))
+    session.exec(delete(SurveyAttempt).where(SurveyAttempt.at < since - timedelta(hours=1)))
+    session.commit()
+    errors = FormErrors()
+    value = int(score) if score.strip().isdigit() and len(score.strip()) < 3 else None
+    if value is None or value not in SCALES[link.kind]:
+        errors.add("score", N_("Choose a score."))
+    if len(comment) > 2000:
+        errors.add("comment", N_("This is too long."))
+    errors.raise_if_any()
+    used = session.execute(
+        update(SurveyLink)
+        .where(SurveyLink.id == link.id, SurveyLink.used_at.is_(None))
+        .values(used_at=utcnow())
+    )
+    if used.rowcount != 1:
+        session.rollback()
+        raise NotFound
+    deal = session.get(Deal, link.deal_id) if link.deal_id else None
+    response = SurveyResponse(
+        link_id=link.id,
+        contact_id=link.contact_id,
+        deal_id=link.deal_id,
+        seller_id=deal.owner_id if deal else link.created_by,
+        kind=link.kind,
+        score=value,
+        comment=comment.strip(),
+    )
+    session.add(response)
+    session.commit()
+    return response
+
+
+@dataclass
+class Feedback:
+    """A record page's survey section: links waiting for an answer (with the token to
+    send), and answers."""
+
+    pending: list[tuple[SurveyLink, str]]
+    responses: list[SurveyResponse]
+
+
+def feedback_for(
+    session: Session,
+    user: User,
+    secret: str,
+    *,
+    contact_id: int | None = None,
+    deal_id: int | None = None,
+) -> Feedback:
+    _require_records(user)
+    link_where = (
+        SurveyLink.contact_id == contact_id
+        if contact_id is not None
+        else SurveyLink.deal_id == deal_id
+    )
+    answer_where = (
+        SurveyResponse.contact_id == contact_id
+        if contact_id is not None
+        else SurveyResponse.deal_id == deal_id
+    )
+    pending = session.exec(
+        select(SurveyLink)
+        .where(link_where, SurveyLink.used_at.is_(None), SurveyLink.expires_at > utcnow())
+        .order_by(SurveyLink.id.desc())
+        .limit(10)
+    ).all()
+    responses = session.exec(
+        select(SurveyResponse).where(answer_where).order_by(SurveyResponse.id.desc()).limit(50)
+    ).all()
+    return Feedback([(link, token_of(secret, link)) for link in pending], list(responses))
