@@ -71,7 +71,8 @@ def test_a_missing_or_out_of_scale_score_is_explained(
 ):
     from app.satisfaction.service import create_link, token_of
 
-    url = f"/s/{token_of(settings.resolved_secret_key(), create_link(session, seller, make_contact()))}"
+    link = create_link(session, seller, make_contact())
+    url = f"/s/{token_of(settings.resolved_secret_key(), link)}"
     for score in ("", "6", "-1", "abc", "99999999999999999999"):
         r = anon.post(url, data={"score": score, "comment": "kept"})
         assert r.status_code == 400 and "Choose a score." in r.text and "kept" in r.text
