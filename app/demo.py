@@ -17,6 +17,7 @@ from app.activities.models import Activity, FollowUp
 from app.auth.models import User
 from app.auth.service import create_user
 from app.core.audit import AuditEntry
+from app.core.clock import week_of
 from app.core.text import fold
 from app.customers.models import Contact, Organization
 from app.customers.service import contact_search_text, organization_search_text, sort_key
@@ -230,10 +231,12 @@ def generate(session: Session, sizes: Sizes, seller_ids: list[int], seed: int = 
         index = 0 if i < sizes.busy_contact_activities else rng.randrange(sizes.contacts)
         author = rng.choice(seller_ids)
         private = rng.random() < 0.1
+        occurred = now - timedelta(minutes=rng.randint(5, 180 * 24 * 60))
         activity_rows.append(
             {
                 "kind": rng.choice(KINDS),
-                "occurred_at": now - timedelta(minutes=rng.randint(5, 180 * 24 * 60)),
+                "occurred_at": occurred,
+                "occurred_week": week_of(occurred),
                 "contact_id": first_contact_id + index,
                 "organization_id": contact_orgs[index],
                 "author_id": author,

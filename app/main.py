@@ -218,12 +218,15 @@ def create_app(settings: Settings | None = None, engine=None, check_schema: bool
     from app.deals import routes as deals_routes
     from app.documents import api as documents_api
     from app.documents import routes as documents_routes
+    from app.reports import api as reports_api
+    from app.reports import routes as reports_routes
     from app.satisfaction import routes as satisfaction_routes
 
     for module in (auth_routes, customers_routes, activities_routes, deals_routes):
         module.mount(app)
     documents_routes.mount(app)
     satisfaction_routes.mount(app)
-    for module in (customers_api, activities_api, deals_api, documents_api):
+    reports_routes.mount(app)
+    for module in (customers_api, activities_api, deals_api, documents_api, reports_api):
         module.mount(app)
     return app

@@ -18,6 +18,7 @@ SIGNED_IN = "signed_in"  # any account, manager included
 RECORDS = "records"  # sellers and admins; a pure manager gets 403 (R5)
 OWN_RECORD = "own_record"  # the author/owner only; others, admins included, get 404 (R2)
 ADMIN = "admin"  # admins only
+MANAGER = "manager"  # managers only: K-suppressed team aggregates (R4)
 OWN_ACCOUNT = "own_account"  # a thing of the account's own (API token): others get 404
 
 ACCESS = {
@@ -129,6 +130,12 @@ ACCESS = {
     ("GET", "/api/v1/documents/{document_id}"): OWN_RECORD,
     ("POST", "/api/v1/documents/{document_id}/versions"): OWN_RECORD,
     ("GET", "/api/v1/documents/{document_id}/download"): OWN_RECORD,
+    # My reports are about me only (R3); team outcomes are aggregates for managers (R4).
+    ("GET", "/reports"): RECORDS,
+    ("GET", "/api/v1/reports/mine"): RECORDS,
+    ("GET", "/reports/team"): MANAGER,
+    ("GET", "/reports/team.csv"): MANAGER,
+    ("GET", "/api/v1/reports/team"): MANAGER,
 }
 
 # Static files are public by nature and carry no records.
@@ -202,6 +209,8 @@ def expected(access: str, role: str) -> str:
         return "ok" if role == "seller" else "hidden"
     if access == ADMIN:
         return "ok" if role == "admin" else "forbidden"
+    if access == MANAGER:
+        return "ok" if role == "manager" else "forbidden"
     if role == "manager":
         return "forbidden"
     if access == RECORDS:

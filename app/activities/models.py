@@ -20,10 +20,15 @@ class Activity(SQLModel, table=True):
         Index("ix_activity_org_when", "organization_id", "occurred_at"),
         Index("ix_activity_author_when", "author_id", "occurred_at"),
         Index("ix_activity_deal_when", "deal_id", "occurred_at"),
+        # The seller's "activities by type per week" reads this index only.
+        Index("ix_activity_author_week", "author_id", "occurred_week", "kind"),
     )
     id: int | None = Field(default=None, primary_key=True)
     kind: str = Field(max_length=16)
     occurred_at: datetime
+    # The Monday (UTC) of occurred_at's week, kept so weekly counts need no date functions,
+    # which SQLite and PostgreSQL spell differently.
+    occurred_week: date | None = None
     contact_id: int | None = Field(default=None, foreign_key="contact.id")
     # Copied from the contact when logged, so an organization's timeline is one indexed read.
     organization_id: int | None = Field(default=None, foreign_key="organization.id")

@@ -14,7 +14,7 @@ from sqlmodel import Session, select
 from app.activities.due_dates import parse_due
 from app.activities.models import Activity, ActivityCreate, ActivityUpdate, FollowUp
 from app.auth.models import User
-from app.core.clock import user_today
+from app.core.clock import user_today, week_of
 from app.core.errors import Forbidden, FormErrors, NotFound
 from app.core.i18n import N_, language_from_header
 from app.core.pagination import Page, clamp_limit, decode_cursor, encode_cursor
@@ -91,6 +91,7 @@ def log_activity(session: Session, user: User, data: ActivityCreate) -> Activity
     activity = Activity(
         kind=data.kind,
         occurred_at=occurred_at,
+        occurred_week=week_of(occurred_at),
         contact_id=contact.id if contact else None,
         organization_id=org_id,
         deal_id=deal.id if deal else None,
@@ -138,6 +139,7 @@ def update_activity(
     changes = {k: v for k, v in data.model_dump(exclude_unset=True).items() if v is not None}
     if "occurred_at" in changes:
         changes["occurred_at"] = _to_utc(changes["occurred_at"], user)
+        changes["occurred_week"] = week_of(changes["occurred_at"])
     activity.sqlmodel_update(changes)
     session.add(activity)
     if "visibility" in changes:

@@ -92,7 +92,18 @@ CurrentUser = Annotated[User, Depends(current_user)]
 RecordUser = Annotated[User, Depends(record_user)]
 AdminUser = Annotated[User, Depends(admin_user)]
 
+
+async def manager_user(user: Annotated[User, Depends(current_user)]) -> User:
+    """Team outcomes are for managers: aggregates only, K-suppressed (R4)."""
+    if not user.is_manager:
+        raise Forbidden
+    return user
+
+
+ManagerUser = Annotated[User, Depends(manager_user)]
+
 # Dependencies for mounting routers: every route under them is closed by default.
 SIGNED_IN = [Depends(current_user), Depends(csrf_protect)]
 RECORDS = [Depends(record_user), Depends(csrf_protect)]
 ADMIN = [Depends(admin_user), Depends(csrf_protect)]
+MANAGERS = [Depends(manager_user), Depends(csrf_protect)]

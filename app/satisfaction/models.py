@@ -30,7 +30,7 @@ class SurveyResponse(SQLModel, table=True):
     __tablename__ = "survey_response"
     __table_args__ = (
         Index("ix_survey_response_seller_answered", "seller_id", "answered_at"),
-        Index("ix_survey_response_kind_answered", "kind", "answered_at", "seller_id", "score"),
+        Index("ix_survey_response_kind_month", "kind", "answered_month", "seller_id", "score"),
     )
     id: int | None = Field(default=None, primary_key=True)
     link_id: int = Field(foreign_key="survey_link.id", unique=True)
@@ -43,6 +43,8 @@ class SurveyResponse(SQLModel, table=True):
     score: int
     comment: str = Field(default="", max_length=2000)
     answered_at: datetime = Field(default_factory=utcnow)
+    # "2026-11" (UTC): reports group by month without dialect-specific date functions.
+    answered_month: str = Field(default="", max_length=7)
 
 
 class SurveyAttempt(SQLModel, table=True):

@@ -14,6 +14,7 @@ from sqlalchemy import delete, func, update
 from sqlmodel import Session, select
 
 from app.auth.models import User
+from app.core.clock import month_of
 from app.core.errors import Forbidden, FormErrors, NotFound
 from app.core.i18n import LANGUAGES, N_
 from app.core.schema import utcnow
@@ -186,6 +187,7 @@ def answer(
         kind=link.kind,
         score=value,
         comment=comment.strip(),
+        answered_month=month_of(utcnow()),
     )
     session.add(response)
     session.commit()

@@ -1,0 +1,47 @@
+"""JSON API for my reports and for team outcomes, under the same rules as the pages."""
+
+from dataclasses import asdict
+
+from fastapi import APIRouter, FastAPI, Request
+
+from app.core.api import API_DOCS, API_PREFIX
+from app.core.clock import user_today
+from app.core.permissions import ManagerUser, RecordUser, SessionDep
+from app.core.templating import localizer_for
+from app.reports import mine, team
+from app.reports.periods import period_for
+
+router = APIRouter(prefix=API_PREFIX, tags=["reports"])
+
+
+def mount(app: FastAPI) -> None:
+    app.include_router(router, dependencies=API_DOCS)
+
+
+@router.get("/reports/mine")
+def my_reports(request: Request, session: SessionDep, user: RecordUser, period: str = ""):
+    """Your own figures (amounts in minor units per currency); nobody else can ask for them."""
+    reports = mine.my_reports(
+        session, user, period_for(period, user_today(user)), localizer_for(request)
+    )
+    data = asdict(reports)
+    data["period"] = {
+        "code": reports.period.code,
+        "start": reports.period.start,
+        "end": reports.period.end,
+    }
+    data["win_rate"] = reports.win_rate
+    for line in data["conversions"]:
+        line["rate"] = line["passed"] / line["reached"] if line["reached"] else None
+    return data
+
+
+@router.get("/reports/team")
+def team_outcomes(request: Request, session: SessionDep, user: ManagerUser, period: str = ""):
+    """Team tables. A cell of fewer than K sellers has `"value": null, "suppressed": true`;
+    a margin that would reveal one has `"value": null, "hidden": true`."""
+    k = request.app.state.settings.min_group_size
+    outcomes = team.team_outcomes(
+        session, user, period_for(period, user_today(user)), k, localizer_for(request)
+    )
+    return team.as_json(outcomes, localizer_for(request))

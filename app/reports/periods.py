@@ -1,0 +1,61 @@
+"""Report periods: a few fixed choices, resolved to whole months in the user's calendar."""
+
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time
+
+from app.core.i18n import N_
+
+PERIODS = {
+    "3m": N_("Last 3 months"),
+    "6m": N_("Last 6 months"),
+    "12m": N_("Last 12 months"),
+    "ytd": N_("This year"),
+    "last_year": N_("Last year"),
+}
+DEFAULT = "12m"
+
+
+def _add_months(month: date, n: int) -> date:
+    index = month.year * 12 + month.month - 1 + n
+    return date(index // 12, index % 12 + 1, 1)
+
+
+@dataclass(frozen=True)
+class Period:
+    code: str
+    start: date  # first day, included
+    end: date  # first day after, excluded
+
+    @property
+    def months(self) -> list[str]:
+        """'2026-01', … for each month of the period."""
+        out, month = [], self.start
+        while month < self.end:
+            out.append(month.strftime("%Y-%m"))
+            month = _add_months(month, 1)
+        return out
+
+    @property
+    def start_at(self) -> datetime:
+        return datetime.combine(self.start, time(), tzinfo=UTC)
+
+    @property
+    def end_at(self) -> datetime:
+        return datetime.combine(self.end, time(), tzinfo=UTC)
+
+
+def period_for(code: str, today: date) -> Period:
+    code = code if code in PERIODS else DEFAULT
+    this_month = today.replace(day=1)
+    if code == "ytd":
+        return Period(code, date(today.year, 1, 1), _add_months(this_month, 1))
+    if code == "last_year":
+        return Period(code, date(today.year - 1, 1, 1), date(today.year, 1, 1))
+    n = {"3m": 3, "6m": 6, "12m": 12}[code]
+    return Period(code, _add_months(this_month, 1 - n), _add_months(this_month, 1))
+
+
+def quarter_of(month: str) -> str:
+    """'2026-05' -> '2026 Q2'."""
+    year, m = month.split("-")
+    return f"{year} Q{(int(m) - 1) // 3 + 1}"

@@ -1,0 +1,282 @@
+"""Team outcomes for managers: revenue won, pipeline, satisfaction, as K-suppressed tables.
+
+The aggregation functions take plain rows, so the property tests feed them the same
+shapes the database gives; `team_outcomes` runs the grouped queries."""
+
+from collections import defaultdict
+from dataclasses import dataclass
+
+from sqlalchemy import func
+from sqlmodel import Session, select
+
+from app.auth.models import User
+from app.core.errors import Forbidden
+from app.core.i18n import N_
+from app.deals.models import Deal, Stage
+from app.reports.periods import Period, quarter_of
+from app.reports.suppression import Cell, Column, ShownTable, Table, suppress
+from app.satisfaction.models import SurveyResponse
+
+CSAT_SCORES = [1, 2, 3, 4, 5]
+NPS_GROUPS = [
+    ("detractors", N_("Detractors (0–6)"), range(0, 7)),
+    ("passives", N_("Passives (7–8)"), range(7, 9)),
+    ("promoters", N_("Promoters (9–10)"), range(9, 11)),
+]
+
+
+def _add(cell_values: dict, key, value, seller) -> None:
+    total, sellers = cell_values.get(key, (0, frozenset()))
+    cell_values[key] = (total + value, sellers | {seller})
+
+
+def _cell(found: dict, key) -> Cell:
+    value, sellers = found.get(key, (None, frozenset()))
+    return Cell(value, sellers)
+
+
+def revenue_table(rows, period: Period) -> Table:
+    """rows: (won_on, owner_id, currency, amount_minor). Months, quarter subtotals, totals."""
+    months = period.months
+    found: dict = {}
+    currencies = sorted({r[2] for r in rows}) or ["EUR"]
+    for won_on, owner, currency, amount in rows:
+        month = won_on.strftime("%Y-%m")
+        if month in months:
+            _add(found, (month, currency), amount, owner)
+            _add(found, (quarter_of(month), currency), amount, owner)
+            _add(found, ("total", currency), amount, owner)
+    quarters: dict[str, list[int]] = defaultdict(list)
+    for i, month in enumerate(months):
+        quarters[quarter_of(month)].append(i)
+    return Table(
+        key="revenue",
+        title=N_("Revenue won"),
+        row_label=N_("Month"),
+        rows=months,
+        columns=[Column(c, c, unit=c) for c in currencies],
+        cells=[[_cell(found, (m, c)) for c in currencies] for m in months],
+        totals=[_cell(found, ("total", c)) for c in currencies],
+        subtotals=[
+            (q, idx, [_cell(found, (q, c)) for c in currencies]) for q, idx in quarters.items()
+        ],
+    )
+
+
+def pipeline_table(rows, stages: list[tuple[int, str]]) -> Table:
+    """rows: (stage_id, owner_id, currency, deal_count, amount_minor) over open deals."""
+    found: dict = {}
+    currencies = sorted({r[2] for r in rows}) or ["EUR"]
+    for stage_id, owner, currency, count, amount in rows:
+        _add(found, (stage_id, "deals"), count, owner)
+        _add(found, ("total", "deals"), count, owner)
+        _add(found, (stage_id, currency), amount or 0, owner)
+        _add(found, ("total", currency), amount or 0, owner)
+    keys = ["deals", *currencies]
+    columns = [Column("deals", N_("Deals")), *[Column(c, c, unit=c) for c in currencies]]
+    return Table(
+        key="pipeline",
+        title=N_("Pipeline by stage"),
+        row_label=N_("Stage"),
+        rows=[label for _id, label in stages],
+        columns=columns,
+        cells=[[_cell(found, (sid, key)) for key in keys] for sid, _label in stages],
+        totals=[_cell(found, ("total", key)) for key in keys],
+    )
+
+
+def satisfaction_table(kind: str, rows, period: Period) -> Table:
+    """rows: (answered_month, seller_id, score, count) of one kind. Quarters × score bands,
+    with the number of answers and the average (CSAT) or NPS derived from each row."""
+    bands = (
+        [(str(s), str(s), range(s, s + 1)) for s in CSAT_SCORES] if kind == "csat" else NPS_GROUPS
+    )
+    quarters = list(dict.fromkeys(quarter_of(m) for m in period.months))
+    counts: dict = {}
+    sums: dict = {}
+    for month, seller, score, count in rows:
+        if month not in period.months:
+            continue
+        quarter = quarter_of(month)
+        band = next((key for key, _label, scores in bands if score in scores), None)
+        if band is None:
+            continue
+        for where in (quarter, "total"):
+            _add(counts, (where, band), count, seller)
+            _add(counts, (where, "answers"), count, seller)
+            _add(sums, (where, "score"), score * count, seller)
+            if kind == "nps":
+                _add(sums, (where, "nps"), (score >= 9) * count - (score <= 6) * count, seller)
+
+    def derived(where) -> list[Cell]:
+        answers = _cell(counts, (where, "answers"))
+        if not answers.value:
+            return [answers, Cell(None, answers.sellers)]
+        if kind == "csat":
+            score = _cell(sums, (where, "score"))
+            return [answers, Cell(round(score.value / answers.value, 2), answers.sellers)]
+        nps = _cell(sums, (where, "nps"))
+        return [answers, Cell(round(100 * nps.value / answers.value), answers.sellers)]
+
+    columns = [Column(key, label) for key, label, _scores in bands] + [
+        Column("answers", N_("Answers"), row_derived=True),
+        Column(
+            "average" if kind == "csat" else "nps",
+            N_("Average (1–5)") if kind == "csat" else N_("NPS"),
+            row_derived=True,
+        ),
+    ]
+    return Table(
+        key=kind,
+        title=N_("Customer satisfaction (CSAT)") if kind == "csat" else N_("Recommendation (NPS)"),
+        row_label=N_("Quarter"),
+        rows=quarters,
+        columns=columns,
+        cells=[[_cell(counts, (q, key)) for key, _l, _s in bands] + derived(q) for q in quarters],
+        totals=[_cell(counts, ("total", key)) for key, _l, _s in bands] + derived("total"),
+    )
+
+
+@dataclass
+class TeamOutcomes:
+    period: Period
+    k: int
+    tables: list[ShownTable]
+
+
+def _require_manager(user: User) -> None:
+    if not user.is_manager:
+        raise Forbidden
+
+
+def team_outcomes(session: Session, user: User, period: Period, k: int, loc) -> TeamOutcomes:
+    """Grouped queries over indexes; never a row per record, never a name (R3, R4)."""
+    _require_manager(user)
+    won = session.exec(
+        select(Deal.won_on, Deal.owner_id, Deal.currency, func.sum(Deal.won_amount_minor))
+        .where(Deal.status == "won", Deal.won_on >= period.start, Deal.won_on < period.end)
+        .group_by(Deal.won_on, Deal.owner_id, Deal.currency)
+    ).all()
+    stages = session.exec(
+        select(Stage).where(Stage.kind == "open").order_by(Stage.position, Stage.id)
+    ).all()
+    pipeline = session.exec(
+        select(
+            Deal.stage_id, Deal.owner_id, Deal.currency, func.count(), func.sum(Deal.amount_minor)
+        )
+        .where(Deal.status == "open")
+        .group_by(Deal.stage_id, Deal.owner_id, Deal.currency)
+    ).all()
+    answers = session.exec(
+        select(
+            SurveyResponse.kind,
+            SurveyResponse.answered_month,
+            SurveyResponse.seller_id,
+            SurveyResponse.score,
+            func.count(),
+        )
+        .where(
+            SurveyResponse.answered_month >= period.months[0],
+            SurveyResponse.answered_month <= period.months[-1],
+        )
+        .group_by(
+            SurveyResponse.kind,
+            SurveyResponse.answered_month,
+            SurveyResponse.seller_id,
+            SurveyResponse.score,
+        )
+    ).all()
+    by_kind: dict[str, list] = defaultdict(list)
+    for kind, month, seller, score, count in answers:
+        by_kind[kind].append((month, seller, score, count))
+    tables = [
+        revenue_table(won, period),
+        pipeline_table(pipeline, [(s.id, s.label(loc)) for s in stages]),
+        satisfaction_table("csat", by_kind["csat"], period),
+        satisfaction_table("nps", by_kind["nps"], period),
+    ]
+    return TeamOutcomes(period, max(3, k), [suppress(t, k) for t in tables])
+
+
+def shown_text(shown, column, loc, k: int) -> str:
+    """One shown value as words or a number, for CSV and pages alike."""
+    if shown is None:
+        return ""
+    if shown.suppressed:
+        return loc.gettext("fewer than %(k)s contributors", k=k)
+    if shown.hidden:
+        return loc.gettext("hidden")
+    if shown.value is None:
+        return ""
+    if column.unit and column.unit.isalpha() and len(column.unit) == 3:
+        return loc.money(int(shown.value), column.unit)
+    return loc.number(shown.value)
+
+
+def csv_rows(outcomes: TeamOutcomes, loc):
+    for shown in outcomes.tables:
+        table = shown.table
+        title = loc.gettext(table.title)
+        columns = table.columns
+        for label, cells in zip(table.rows, shown.cells, strict=True):
+            for column, cell in zip(columns, cells, strict=True):
+                yield [
+                    title,
+                    label,
+                    loc.gettext(column.label),
+                    shown_text(cell, column, loc, outcomes.k),
+                ]
+        for label, cells in shown.subtotals:
+            for column, cell in zip(columns, cells, strict=True):
+                yield [
+                    title,
+                    label,
+                    loc.gettext(column.label),
+                    shown_text(cell, column, loc, outcomes.k),
+                ]
+        if shown.totals is not None:
+            for column, cell in zip(columns, shown.totals, strict=True):
+                if cell is not None:
+                    yield [
+                        title,
+                        loc.gettext("Total"),
+                        loc.gettext(column.label),
+                        shown_text(cell, column, loc, outcomes.k),
+                    ]
+
+
+def _json_cell(shown) -> dict | None:
+    if shown is None:
+        return None
+    return {"value": shown.value, "suppressed": shown.suppressed, "hidden": shown.hidden}
+
+
+def as_json(outcomes: TeamOutcomes, loc) -> dict:
+    tables = []
+    for shown in outcomes.tables:
+        table = shown.table
+        tables.append(
+            {
+                "key": table.key,
+                "title": loc.gettext(table.title),
+                "columns": [
+                    {"key": c.key, "label": loc.gettext(c.label), "unit": c.unit}
+                    for c in table.columns
+                ],
+                "rows": [
+                    {"label": label, "cells": [_json_cell(c) for c in cells]}
+                    for label, cells in zip(table.rows, shown.cells, strict=True)
+                ],
+                "subtotals": [
+                    {"label": label, "cells": [_json_cell(c) for c in cells]}
+                    for label, cells in shown.subtotals
+                ],
+                "totals": [_json_cell(c) for c in shown.totals] if shown.totals else None,
+            }
+        )
+    period = outcomes.period
+    return {
+        "period": {"code": period.code, "start": period.start, "end": period.end},
+        "min_group_size": outcomes.k,
+        "tables": tables,
+    }
