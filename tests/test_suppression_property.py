@@ -51,7 +51,9 @@ def _tables(n, won, pipeline, responses):
         team.revenue_table(won_rows, PERIOD),
         team.pipeline_table(pipe_rows, [(i, f"Stage {i}") for i in range(1, 6)]),
         team.satisfaction_table("csat", csat, PERIOD),
+        team.distribution_table("csat", csat, PERIOD),
         team.satisfaction_table("nps", nps, PERIOD),
+        team.distribution_table("nps", nps, PERIOD),
     ]
 
 

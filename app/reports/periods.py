@@ -1,7 +1,7 @@
 """Report periods: a few fixed choices, resolved to whole months in the user's calendar."""
 
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time
+from datetime import UTC, date, datetime, time, timedelta
 
 from app.core.i18n import N_
 
@@ -34,6 +34,11 @@ class Period:
             out.append(month.strftime("%Y-%m"))
             month = _add_months(month, 1)
         return out
+
+    @property
+    def last(self) -> date:
+        """The period's last day, for showing it."""
+        return self.end - timedelta(days=1)
 
     @property
     def start_at(self) -> datetime:

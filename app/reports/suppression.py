@@ -38,6 +38,10 @@ class Table:
     totals: list[Cell | None] | None = None
     # (label, row indexes, one cell per column): e.g. quarters over months.
     subtotals: list[tuple[str, list[int], list[Cell | None]]] = field(default_factory=list)
+    # A row whose parts add up to a figure shown elsewhere (a distribution of answers whose
+    # count is shown in another table): one small part hides the whole row, so the
+    # others cannot be subtracted from that figure.
+    whole_rows: bool = False
 
 
 @dataclass
@@ -83,6 +87,8 @@ def suppress(table: Table, k: int) -> ShownTable:
                 shown_row.append(Shown(None, suppressed=suppressed[i][j], hidden=True))
             elif suppressed[i][j]:
                 shown_row.append(Shown(None, suppressed=True))
+            elif table.whole_rows and row_has[i]:
+                shown_row.append(Shown(None, hidden=True))
             else:
                 shown_row.append(Shown(cell.value))
         cells.append(shown_row)
@@ -91,7 +97,9 @@ def suppress(table: Table, k: int) -> ShownTable:
         if cell is None:
             return None
         columns = plain if table.columns[j].row_derived else [j]
-        covers = any(suppressed[i][c] for i in rows for c in columns)
+        # Hidden cells count too: subtracting the visible ones from a margin would give
+        # them back, and with them what they were hidden to protect.
+        covers = any(not cells[i][c].visible for i in rows for c in columns)
         if covers or _too_few(cell, k):
             return Shown(None, hidden=True)
         return Shown(cell.value)

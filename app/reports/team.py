@@ -85,55 +85,74 @@ def pipeline_table(rows, stages: list[tuple[int, str]]) -> Table:
     )
 
 
+def _bands(kind: str):
+    if kind == "csat":
+        return [(str(s), str(s), range(s, s + 1)) for s in CSAT_SCORES]
+    return NPS_GROUPS
+
+
 def satisfaction_table(kind: str, rows, period: Period) -> Table:
-    """rows: (answered_month, seller_id, score, count) of one kind. Quarters × score bands,
-    with the number of answers and the average (CSAT) or NPS derived from each row."""
-    bands = (
-        [(str(s), str(s), range(s, s + 1)) for s in CSAT_SCORES] if kind == "csat" else NPS_GROUPS
-    )
+    """rows: (answered_month, seller_id, score, count) of one kind. By quarter: the number
+    of answers and the average (CSAT) or NPS, each over every seller of the quarter."""
     quarters = list(dict.fromkeys(quarter_of(m) for m in period.months))
-    counts: dict = {}
-    sums: dict = {}
+    answers: dict = {}
+    points: dict = {}
     for month, seller, score, count in rows:
         if month not in period.months:
             continue
-        quarter = quarter_of(month)
-        band = next((key for key, _label, scores in bands if score in scores), None)
-        if band is None:
-            continue
-        for where in (quarter, "total"):
-            _add(counts, (where, band), count, seller)
-            _add(counts, (where, "answers"), count, seller)
-            _add(sums, (where, "score"), score * count, seller)
-            if kind == "nps":
-                _add(sums, (where, "nps"), (score >= 9) * count - (score <= 6) * count, seller)
+        # NPS counts promoters (+1) and detractors (-1); CSAT adds the scores.
+        point = (score >= 9) * count - (score <= 6) * count if kind == "nps" else score * count
+        for where in (quarter_of(month), "total"):
+            _add(answers, where, count, seller)
+            _add(points, where, point, seller)
 
-    def derived(where) -> list[Cell]:
-        answers = _cell(counts, (where, "answers"))
-        if not answers.value:
-            return [answers, Cell(None, answers.sellers)]
-        if kind == "csat":
-            score = _cell(sums, (where, "score"))
-            return [answers, Cell(round(score.value / answers.value, 2), answers.sellers)]
-        nps = _cell(sums, (where, "nps"))
-        return [answers, Cell(round(100 * nps.value / answers.value), answers.sellers)]
+    def line(where) -> list[Cell]:
+        n = _cell(answers, where)
+        if not n.value:
+            return [n, Cell(None, n.sellers)]
+        total = _cell(points, where).value
+        value = round(total / n.value, 2) if kind == "csat" else round(100 * total / n.value)
+        return [n, Cell(value, n.sellers)]
 
-    columns = [Column(key, label) for key, label, _scores in bands] + [
-        Column("answers", N_("Answers"), row_derived=True),
-        Column(
-            "average" if kind == "csat" else "nps",
-            N_("Average (1–5)") if kind == "csat" else N_("NPS"),
-            row_derived=True,
-        ),
-    ]
     return Table(
         key=kind,
         title=N_("Customer satisfaction (CSAT)") if kind == "csat" else N_("Recommendation (NPS)"),
         row_label=N_("Quarter"),
         rows=quarters,
-        columns=columns,
-        cells=[[_cell(counts, (q, key)) for key, _l, _s in bands] + derived(q) for q in quarters],
-        totals=[_cell(counts, ("total", key)) for key, _l, _s in bands] + derived("total"),
+        columns=[
+            Column("answers", N_("Answers")),
+            Column(
+                "average" if kind == "csat" else "nps",
+                N_("Average (1–5)") if kind == "csat" else N_("NPS"),
+            ),
+        ],
+        cells=[line(q) for q in quarters],
+        totals=line("total"),
+    )
+
+
+def distribution_table(kind: str, rows, period: Period) -> Table:
+    """How the answers spread over the scale, by quarter. A quarter's answer count shows in
+    the satisfaction table, so one small band hides the quarter's whole row here."""
+    bands = _bands(kind)
+    quarters = list(dict.fromkeys(quarter_of(m) for m in period.months))
+    counts: dict = {}
+    for month, seller, score, count in rows:
+        if month not in period.months:
+            continue
+        band = next((key for key, _label, scores in bands if score in scores), None)
+        if band is not None:
+            _add(counts, (quarter_of(month), band), count, seller)
+            _add(counts, ("total", band), count, seller)
+    return Table(
+        key=f"{kind}-distribution",
+        title=N_("CSAT scores") if kind == "csat" else N_("NPS answers"),
+        row_label=N_("Quarter"),
+        rows=quarters,
+        columns=[Column(key, label) for key, label, _scores in bands],
+        cells=[[_cell(counts, (q, key)) for key, _l, _s in bands] for q in quarters],
+        totals=[_cell(counts, ("total", key)) for key, _l, _s in bands],
+        whole_rows=True,
     )
 
 
@@ -193,7 +212,9 @@ def team_outcomes(session: Session, user: User, period: Period, k: int, loc) -> 
         revenue_table(won, period),
         pipeline_table(pipeline, [(s.id, s.label(loc)) for s in stages]),
         satisfaction_table("csat", by_kind["csat"], period),
+        distribution_table("csat", by_kind["csat"], period),
         satisfaction_table("nps", by_kind["nps"], period),
+        distribution_table("nps", by_kind["nps"], period),
     ]
     return TeamOutcomes(period, max(3, k), [suppress(t, k) for t in tables])
 
@@ -207,7 +228,7 @@ def shown_text(shown, column, loc, k: int) -> str:
     if shown.hidden:
         return loc.gettext("hidden")
     if shown.value is None:
-        return ""
+        return "—"
     if column.unit and column.unit.isalpha() and len(column.unit) == 3:
         return loc.money(int(shown.value), column.unit)
     return loc.number(shown.value)

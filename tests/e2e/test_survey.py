@@ -1,0 +1,96 @@
+"""A customer answers a survey on a phone; the seller sees it on the contact and in their
+reports; the team average appears to the manager only once 3 sellers contribute."""
+
+from app.auth.service import create_user
+from app.customers.models import ContactCreate
+from app.customers.service import create_contact
+from app.satisfaction.service import create_link, token_of
+from tests.conftest import PASSWORD
+from tests.e2e.conftest import ARTIFACTS
+
+
+def _login(page, base, email):
+    page.goto(f"{base}/login")
+    page.fill("#f-email", email)
+    page.fill("#f-password", PASSWORD)
+    page.click("button[type=submit]")
+    page.wait_for_load_state()
+
+
+def _answer(page, base, token, score, comment=""):
+    page.goto(f"{base}/s/{token}")
+    page.locator(f"label.score:has(input[value='{score}'])").click()
+    if comment:
+        page.fill("#f-comment", comment)
+    page.get_by_role("button").click()
+    page.wait_for_load_state()
+
+
+def test_a_customer_answers_on_a_phone_and_only_a_team_of_three_shows_an_average(
+    live_server, db, browser
+):
+    base, _engine = live_server
+    secret = "e2e"
+    sellers = [
+        create_user(db, email=f"v{i}@example.test", name=f"Vendeur {i}", password=PASSWORD)
+        for i in range(3)
+    ]
+    manager = create_user(
+        db,
+        email="boss@example.test",
+        name="Boss",
+        password=PASSWORD,
+        is_seller=False,
+        is_manager=True,
+    )
+    tokens = []
+    for i, seller in enumerate(sellers):
+        contact = create_contact(
+            db, seller, ContactCreate(name=f"Client {i}", language="fr" if i == 0 else "en")
+        )
+        tokens.append((contact.id, token_of(secret, create_link(db, seller, contact, "csat"))))
+    db.rollback()
+
+    phone = browser.new_context(
+        viewport={"width": 375, "height": 740}, locale="en-GB", is_mobile=True, has_touch=True
+    )
+    customer = phone.new_page()
+    customer.goto(f"{base}/s/{tokens[0][1]}")
+    assert "Êtes-vous satisfait" in customer.locator("h1").inner_text()
+    assert customer.evaluate("document.documentElement.scrollWidth") <= 375
+    ARTIFACTS.mkdir(exist_ok=True)
+    customer.screenshot(path=str(ARTIFACTS / "survey-375px.png"), full_page=True)
+    _answer(customer, base, tokens[0][1], 5, "Parfait, merci")
+    assert customer.locator("h1").inner_text() == "Merci !"
+    assert customer.evaluate("document.documentElement.scrollWidth") <= 375
+
+    seller_ctx = browser.new_context(locale="en-GB", timezone_id="Europe/Paris")
+    seller_page = seller_ctx.new_page()
+    _login(seller_page, base, sellers[0].email)
+    seller_page.goto(f"{base}/contacts/{tokens[0][0]}")
+    feedback = seller_page.locator("#surveys").inner_text()
+    assert "5/5" in feedback and "Parfait, merci" in feedback
+    seller_page.goto(f"{base}/reports")
+    assert seller_page.locator("#kpi-csat").inner_text() == "5.0"
+    seller_page.screenshot(path=str(ARTIFACTS / "seller-reports.png"), full_page=True)
+
+    boss_ctx = browser.new_context(locale="en-GB", timezone_id="Europe/Paris")
+    boss = boss_ctx.new_page()
+    _login(boss, base, manager.email)
+    boss.goto(f"{base}/reports/team")
+    csat = boss.locator("#table-csat tfoot").inner_text()
+    assert "fewer than 3 contributors" in csat or "hidden" in csat
+    assert "5.0" not in csat and "5" not in csat.split("Total")[1].replace("fewer than 3", "")
+
+    _answer(customer, base, tokens[1][1], 4)
+    boss.reload()
+    assert "4.5" not in boss.locator("#table-csat tfoot").inner_text()
+
+    _answer(customer, base, tokens[2][1], 3)
+    boss.reload()
+    total = boss.locator("#table-csat tfoot").inner_text()
+    assert "4" in total and "3" in total  # the average (4) over 3 answers now shows
+    assert "fewer than" not in total
+    boss.screenshot(path=str(ARTIFACTS / "team-outcomes.png"), full_page=True)
+    for ctx in (phone, seller_ctx, boss_ctx):
+        ctx.close()
