@@ -17,12 +17,19 @@ from app.activities.models import Activity, FollowUp
 from app.auth.models import User
 from app.auth.service import create_user
 from app.core.audit import AuditEntry
-from app.core.clock import week_of
+from app.core.clock import month_of, week_of
 from app.core.text import fold
 from app.customers.models import Contact, Organization
 from app.customers.service import contact_search_text, organization_search_text, sort_key
 from app.deals.models import Deal, DealContact, Stage
 from app.documents.models import Document, DocumentVersion
+from app.satisfaction.models import (
+    SurveyLink,
+    SurveyResponse,
+    SurveyTally,
+    band_of,
+    points_of,
+)
 
 FIRST = [
     "Hélène",
@@ -155,6 +162,7 @@ class Sizes:
     # Activities put on the first contact, so a benchmark can open a busy record.
     busy_contact_activities: int = 0
     deals: int = 150
+    responses: int = 120
     # Document rows without files: only for the benchmark, which never downloads them.
     placeholder_documents: bool = False
 
@@ -228,6 +236,10 @@ def generate(session: Session, sizes: Sizes, seller_ids: list[int], seed: int = 
         session.exec(select(Activity.id).order_by(Activity.id.desc())).first() or 0
     ) + 1
     for i in range(total):
+        if len(activity_rows) >= 50_000:
+            # Insert as we go: a million rows never sit in memory at once.
+            session.execute(insert(Activity), activity_rows)
+            activity_rows.clear()
         index = 0 if i < sizes.busy_contact_activities else rng.randrange(sizes.contacts)
         author = rng.choice(seller_ids)
         private = rng.random() < 0.1
@@ -282,7 +294,63 @@ def generate(session: Session, sizes: Sizes, seller_ids: list[int], seed: int = 
         session.execute(insert(Activity), batch)
     for batch in _batched(follow_ups):
         session.execute(insert(FollowUp), batch)
+    _generate_answers(session, rng, sizes, seller_ids, first_contact_id, now)
     session.commit()
+
+
+def _generate_answers(session, rng, sizes, seller_ids, first_contact_id, now) -> None:
+    """Answered survey links over the last year, CSAT mostly, some NPS."""
+    if not sizes.responses or not sizes.contacts:
+        return
+    first_link = (
+        session.exec(select(SurveyLink.id).order_by(SurveyLink.id.desc())).first() or 0
+    ) + 1
+    links, answers = [], []
+    for i in range(sizes.responses):
+        kind = "csat" if rng.random() < 0.7 else "nps"
+        answered = now - timedelta(days=rng.randint(0, 360), minutes=rng.randint(0, 1440))
+        contact_id = first_contact_id + rng.randrange(sizes.contacts)
+        seller = rng.choice(seller_ids)
+        links.append(
+            {
+                "nonce": f"demo{i}",
+                "contact_id": contact_id,
+                "created_by": seller,
+                "kind": kind,
+                "language": "fr",
+                "created_at": answered - timedelta(days=2),
+                "expires_at": answered + timedelta(days=28),
+                "used_at": answered,
+            }
+        )
+        score = rng.choice([3, 4, 4, 5, 5, 5, 2]) if kind == "csat" else rng.randint(4, 10)
+        answers.append(
+            {
+                "link_id": first_link + i,
+                "contact_id": contact_id,
+                "seller_id": seller,
+                "kind": kind,
+                "score": score,
+                "comment": "",
+                "answered_at": answered,
+                "answered_month": month_of(answered),
+            }
+        )
+    tallies: dict = {}
+    for a in answers:
+        key = (a["kind"], a["answered_month"], a["seller_id"], band_of(a["kind"], a["score"]))
+        n, points = tallies.get(key, (0, 0))
+        tallies[key] = (n + 1, points + points_of(a["kind"], a["score"]))
+    for batch in _batched(links):
+        session.execute(insert(SurveyLink), batch)
+    for batch in _batched(answers):
+        session.execute(insert(SurveyResponse), batch)
+    tally_rows = [
+        {"kind": k, "month": m, "seller_id": s, "band": b, "answers": n, "points": p}
+        for (k, m, s, b), (n, p) in tallies.items()
+    ]
+    for batch in _batched(tally_rows):
+        session.execute(insert(SurveyTally), batch)
 
 
 DEAL_TITLES = ["Bread oven", "Cold room", "Mixer", "Service contract", "Display case", "Training"]

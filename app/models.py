@@ -6,7 +6,13 @@ from app.core.audit import AuditEntry
 from app.customers.models import Contact, Organization
 from app.deals.models import Deal, DealContact, Stage
 from app.documents.models import Document, DocumentVersion
-from app.satisfaction.models import AppSetting, SurveyAttempt, SurveyLink, SurveyResponse
+from app.satisfaction.models import (
+    AppSetting,
+    SurveyAttempt,
+    SurveyLink,
+    SurveyResponse,
+    SurveyTally,
+)
 
 __all__ = [
     "Activity",
@@ -25,6 +31,7 @@ __all__ = [
     "SurveyAttempt",
     "SurveyLink",
     "SurveyResponse",
+    "SurveyTally",
     "User",
     "UserSession",
 ]

@@ -1,6 +1,10 @@
-"""Benchmark: p50/p95 server time of the seller's everyday pages on a large data set.
+"""Benchmark: p50/p95 server time of Carnet's pages on large data sets.
 
-    python -m bench.run [--rebuild] [--requests N] [--database-url URL]
+    python -m bench.run [--dataset core|reports|all] [--rebuild] [--requests N]
+                        [--database-url URL]
+
+"reports" is a second data set for the report pages: 50 sellers, 20 000 deals,
+1 000 000 activities and 20 000 survey answers (bench/data/reports.db).
 
 Builds (once, deterministic) 50 000 contacts, 10 000 organizations, 200 000
 activities and 20 000 deals over 20 sellers under bench/data/, then times each scenario through
@@ -44,6 +48,15 @@ SIZES = Sizes(
     placeholder_documents=True,
 )
 SEARCHES = ["hel", "mar", "dup", "ber", "zoe", "luc", "tho", "gar", "emi", "ros", "qqx", "lef"]
+REPORT_SIZES = Sizes(
+    sellers=50,
+    organizations=10_000,
+    contacts=50_000,
+    activities=1_000_000,
+    busy_contact_activities=0,
+    deals=20_000,
+    responses=20_000,
+)
 TARGETS = {
     "today": ("p50", 15),
     "contact list": ("p50", 15),
@@ -53,35 +66,39 @@ TARGETS = {
     "board (my deals)": ("p50", 15),
     "board (team, 20 000 deals)": ("p50", 15),
     "deal page": ("p50", 15),
+    "my reports (seller, 12 months)": ("p50", 30),
+    "team outcomes (manager, 12 months)": ("p50", 50),
 }
 
 
-def build(url: str) -> None:
+def build(url: str, sizes: Sizes) -> None:
+    """Creates the sellers (and one manager) and generates their data, deterministically."""
     started = time.perf_counter()
     migrate(url)
     engine = make_engine(url)
     with Session(engine) as session:
         password_hash = hash_password(PASSWORD)
+        people = [(f"seller{i}", f"Seller {i}", True) for i in range(1, sizes.sellers + 1)]
         session.execute(
             insert(User),
             [
                 {
-                    "email": f"seller{i}@bench.example",
-                    "name": f"Seller {i}",
+                    "email": f"{login}@bench.example",
+                    "name": name,
                     "password_hash": password_hash,
-                    "is_seller": True,
-                    "is_manager": False,
+                    "is_seller": seller,
+                    "is_manager": not seller,
                     "is_admin": False,
                     "is_active": True,
                     "timezone": "Europe/Paris",
                     "created_at": utcnow(),
                 }
-                for i in range(1, SIZES.sellers + 1)
+                for login, name, seller in [*people, ("manager", "Manager", False)]
             ],
         )
         session.commit()
-        sellers = list(session.exec(select(User.id).order_by(User.id)))
-        generate(session, SIZES, sellers, seed=42)
+        sellers = list(session.exec(select(User.id).where(User.is_seller).order_by(User.id)))
+        generate(session, sizes, sellers, seed=42)
     if url.startswith("sqlite"):
         with engine.connect() as conn:
             conn.exec_driver_sql("ANALYZE")
@@ -111,79 +128,115 @@ def measure(name, call, n):
     return server, wall
 
 
+def login(client, email: str) -> str:
+    page = client.get("/login")
+    token = re.search(r'name="csrf_token" value="([^"]+)"', page.text).group(1)
+    r = client.post("/login", data={"email": email, "password": PASSWORD, "csrf_token": token})
+    assert r.status_code == 303, "bench login failed"
+    return re.search(r'"X-CSRF-Token": "([^"]+)"', client.get("/account").text).group(1)
+
+
+def open_dataset(url: str, sizes: Sizes, rebuild: bool):
+    if url.startswith("sqlite") and rebuild:
+        path = Path(url.split("///", 1)[1])
+        for suffix in ("", "-wal", "-shm"):
+            Path(f"{path}{suffix}").unlink(missing_ok=True)
+    engine = make_engine(url)
+    migrate(url)
+    with Session(engine) as session:
+        built = session.exec(select(func.count()).select_from(User)).one() > 0
+    if not built:
+        engine.dispose()
+        build(url, sizes)
+        engine = make_engine(url)
+    return engine
+
+
+def core_scenarios(engine, url):
+    with Session(engine) as session:
+        busy = session.exec(select(Contact.id).order_by(Contact.id)).first()
+        busy_deal = session.exec(select(Deal.id).order_by(Deal.id)).first()
+    client = TestClient(create_app(_settings(url), engine=engine), follow_redirects=False)
+    csrf = login(client, "seller1@bench.example")
+    htmx = {"HX-Request": "true", "HX-Target": "contact-rows"}
+    return client, {
+        "today": lambda i: client.get("/today"),
+        "contact list": lambda i: client.get("/contacts"),
+        "contact search (3 letters)": lambda i: client.get(
+            "/contacts", params={"q": SEARCHES[i % len(SEARCHES)]}, headers=htmx
+        ),
+        "contact page (100+ activities)": lambda i: client.get(f"/contacts/{busy}"),
+        "quick entry save": lambda i: client.post(
+            "/activities",
+            data={
+                "contact_id": busy + 1 + i,
+                "kind": "call",
+                "text": "Benchmark call",
+                "next_step": "Call back",
+                "next_step_due": "+3d",
+            },
+            headers={"HX-Request": "true", "X-CSRF-Token": csrf},
+        ),
+        "board (my deals)": lambda i: client.get("/deals/board"),
+        "board (team, 20 000 deals)": lambda i: client.get("/deals/board?scope=team"),
+        "deal page": lambda i: client.get(f"/deals/{busy_deal}"),
+    }
+
+
+def report_scenarios(engine, url):
+    app = create_app(_settings(url), engine=engine)
+    seller = TestClient(app, follow_redirects=False)
+    login(seller, "seller1@bench.example")
+    manager = TestClient(app, follow_redirects=False)
+    login(manager, "manager@bench.example")
+    return seller, {
+        "my reports (seller, 12 months)": lambda i: seller.get("/reports"),
+        "team outcomes (manager, 12 months)": lambda i: manager.get("/reports/team"),
+    }
+
+
+def _settings(url: str) -> Settings:
+    return Settings(data_dir=DATA, secret_key="bench", database_url=url)
+
+
+DATASETS = {
+    "core": ("bench.db", SIZES, core_scenarios),
+    "reports": ("reports.db", REPORT_SIZES, report_scenarios),
+}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
+    parser.add_argument("--dataset", choices=[*DATASETS, "all"], default="all")
     parser.add_argument("--rebuild", action="store_true")
     parser.add_argument("--requests", type=int, default=200)
     parser.add_argument("--database-url", default="")
     args = parser.parse_args()
 
     DATA.mkdir(exist_ok=True)
-    url = args.database_url or f"sqlite:///{DATA / 'bench.db'}"
-    if url.startswith("sqlite") and args.rebuild:
-        for suffix in ("", "-wal", "-shm"):
-            (DATA / f"bench.db{suffix}").unlink(missing_ok=True)
-    engine = make_engine(url)
-    migrate(url)
-    with Session(engine) as session:
-        built = session.exec(select(func.count()).select_from(User)).one() > 0
-        busy = session.exec(select(Contact.id).order_by(Contact.id)).first()
-        busy_deal = session.exec(select(Deal.id).order_by(Deal.id)).first()
-    if not built:
-        engine.dispose()
-        build(url)
-        engine = make_engine(url)
-        with Session(engine) as session:
-            busy = session.exec(select(Contact.id).order_by(Contact.id)).first()
-            busy_deal = session.exec(select(Deal.id).order_by(Deal.id)).first()
-
-    settings = Settings(data_dir=DATA, secret_key="bench", database_url=url)
-    app = create_app(settings, engine=engine)
-    with TestClient(app, follow_redirects=False) as client:
-        login = client.get("/login")
-        token = re.search(r'name="csrf_token" value="([^"]+)"', login.text).group(1)
-        r = client.post(
-            "/login",
-            data={"email": "seller1@bench.example", "password": PASSWORD, "csrf_token": token},
+    names = list(DATASETS) if args.dataset == "all" else [args.dataset]
+    for name in names:
+        filename, sizes, scenarios_for = DATASETS[name]
+        url = args.database_url or f"sqlite:///{DATA / filename}"
+        engine = open_dataset(url, sizes, args.rebuild)
+        client, scenarios = scenarios_for(engine, url)
+        print(
+            f"\nCarnet benchmark, {name} data set, on {engine.dialect.name}, "
+            f"{args.requests} requests per scenario"
         )
-        assert r.status_code == 303, "bench login failed"
-        csrf = re.search(r'"X-CSRF-Token": "([^"]+)"', client.get("/account").text).group(1)
-        htmx = {"HX-Request": "true", "HX-Target": "contact-rows"}
-
-        scenarios = {
-            "today": lambda i: client.get("/today"),
-            "contact list": lambda i: client.get("/contacts"),
-            "contact search (3 letters)": lambda i: client.get(
-                "/contacts", params={"q": SEARCHES[i % len(SEARCHES)]}, headers=htmx
-            ),
-            "contact page (100+ activities)": lambda i: client.get(f"/contacts/{busy}"),
-            "quick entry save": lambda i: client.post(
-                "/activities",
-                data={
-                    "contact_id": busy + 1 + i,
-                    "kind": "call",
-                    "text": "Benchmark call",
-                    "next_step": "Call back",
-                    "next_step_due": "+3d",
-                },
-                headers={"HX-Request": "true", "X-CSRF-Token": csrf},
-            ),
-            "board (my deals)": lambda i: client.get("/deals/board"),
-            "board (team, 20 000 deals)": lambda i: client.get("/deals/board?scope=team"),
-            "deal page": lambda i: client.get(f"/deals/{busy_deal}"),
-        }
-        print(f"\nCarnet benchmark on {engine.dialect.name}, {args.requests} requests per scenario")
-        print(f"{'scenario':32} {'server p50':>10} {'server p95':>10} {'wall p50':>9}  target")
-        for name, call in scenarios.items():
-            server, wall = measure(name, call, args.requests)
-            which, limit = TARGETS[name]
-            value = percentile(server, 50 if which == "p50" else 95)
-            verdict = "met" if value <= limit else "MISSED"
-            print(
-                f"{name:32} {percentile(server, 50):8.2f}ms {percentile(server, 95):8.2f}ms "
-                f"{percentile(wall, 50):7.2f}ms  {which} <= {limit} ms: {verdict}"
-            )
-    engine.dispose()
+        print(f"{'scenario':36} {'server p50':>10} {'server p95':>10} {'wall p50':>9}  target")
+        with client:
+            for scenario, call in scenarios.items():
+                server, wall = measure(scenario, call, args.requests)
+                which, limit = TARGETS[scenario]
+                value = percentile(server, 50 if which == "p50" else 95)
+                verdict = "met" if value <= limit else "MISSED"
+                print(
+                    f"{scenario:36} {percentile(server, 50):8.2f}ms "
+                    f"{percentile(server, 95):8.2f}ms {percentile(wall, 50):7.2f}ms  "
+                    f"{which} <= {limit} ms: {verdict}"
+                )
+        engine.dispose()
 
 
 if __name__ == "__main__":

@@ -70,6 +70,15 @@ class Deal(SQLModel, table=True):
         # Column totals read these two indexes only, never the table.
         Index("ix_deal_stage_money", "stage_id", "currency", "amount_minor"),
         Index("ix_deal_owner_stage_money", "owner_id", "stage_id", "currency", "amount_minor"),
+        # The team's pipeline by stage, read from this index alone.
+        Index(
+            "ix_deal_status_stage_owner",
+            "status",
+            "stage_id",
+            "owner_id",
+            "currency",
+            "amount_minor",
+        ),
         # Revenue won by month, for the seller and (aggregated) the team.
         Index("ix_deal_status_won", "status", "won_on", "owner_id", "currency", "won_amount_minor"),
     )

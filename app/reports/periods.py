@@ -2,6 +2,7 @@
 
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
+from functools import cached_property
 
 from app.core.i18n import N_
 
@@ -26,7 +27,7 @@ class Period:
     start: date  # first day, included
     end: date  # first day after, excluded
 
-    @property
+    @cached_property
     def months(self) -> list[str]:
         """'2026-01', … for each month of the period."""
         out, month = [], self.start

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 @dataclass
 class Cell:
     value: float | int | None = None  # None: nothing to show (no data)
-    sellers: frozenset = frozenset()
+    contributors: int = 0  # distinct sellers whose records make up the value
 
 
 @dataclass
@@ -71,7 +71,7 @@ class ShownTable:
 
 
 def _too_few(cell: Cell, k: int) -> bool:
-    return 0 < len(cell.sellers) < k
+    return 0 < cell.contributors < k
 
 
 def suppress(table: Table, k: int) -> ShownTable:

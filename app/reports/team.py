@@ -15,7 +15,7 @@ from app.core.i18n import N_
 from app.deals.models import Deal, Stage
 from app.reports.periods import Period, quarter_of
 from app.reports.suppression import Cell, Column, ShownTable, Table, suppress
-from app.satisfaction.models import SurveyResponse
+from app.satisfaction.models import SurveyTally
 
 CSAT_SCORES = [1, 2, 3, 4, 5]
 NPS_GROUPS = [
@@ -23,26 +23,33 @@ NPS_GROUPS = [
     ("passives", N_("Passives (7–8)"), range(7, 9)),
     ("promoters", N_("Promoters (9–10)"), range(9, 11)),
 ]
+# The tally's band keys, in the order the distribution shows them.
 
 
 def _add(cell_values: dict, key, value, seller) -> None:
-    total, sellers = cell_values.get(key, (0, frozenset()))
-    cell_values[key] = (total + value, sellers | {seller})
+    """Adds to a cell's value and notes its seller (a set: distinct sellers count once)."""
+    slot = cell_values.get(key)
+    if slot is None:
+        cell_values[key] = [value, {seller}]
+    else:
+        slot[0] += value
+        slot[1].add(seller)
 
 
 def _cell(found: dict, key) -> Cell:
-    value, sellers = found.get(key, (None, frozenset()))
-    return Cell(value, sellers)
+    slot = found.get(key)
+    return Cell(slot[0], len(slot[1])) if slot else Cell()
 
 
 def revenue_table(rows, period: Period) -> Table:
     """rows: (won_on, owner_id, currency, amount_minor). Months, quarter subtotals, totals."""
     months = period.months
+    within = set(months)
     found: dict = {}
     currencies = sorted({r[2] for r in rows}) or ["EUR"]
     for won_on, owner, currency, amount in rows:
-        month = won_on.strftime("%Y-%m")
-        if month in months:
+        month = f"{won_on.year:04d}-{won_on.month:02d}"
+        if month in within:
             _add(found, (month, currency), amount, owner)
             _add(found, (quarter_of(month), currency), amount, owner)
             _add(found, ("total", currency), amount, owner)
@@ -92,27 +99,28 @@ def _bands(kind: str):
 
 
 def satisfaction_table(kind: str, rows, period: Period) -> Table:
-    """rows: (answered_month, seller_id, score, count) of one kind. By quarter: the number
-    of answers and the average (CSAT) or NPS, each over every seller of the quarter."""
+    """rows: (month, seller_id, band, answers, points) of one kind, from the tally. By
+    quarter: the number of answers and the average (CSAT) or NPS, each over every seller
+    of the quarter."""
     quarters = list(dict.fromkeys(quarter_of(m) for m in period.months))
     answers: dict = {}
     points: dict = {}
-    for month, seller, score, count in rows:
-        if month not in period.months:
+    within = {m: quarter_of(m) for m in period.months}
+    for month, seller, _band, count, point in rows:
+        quarter = within.get(month)
+        if quarter is None:
             continue
-        # NPS counts promoters (+1) and detractors (-1); CSAT adds the scores.
-        point = (score >= 9) * count - (score <= 6) * count if kind == "nps" else score * count
-        for where in (quarter_of(month), "total"):
+        for where in (quarter, "total"):
             _add(answers, where, count, seller)
             _add(points, where, point, seller)
 
     def line(where) -> list[Cell]:
         n = _cell(answers, where)
         if not n.value:
-            return [n, Cell(None, n.sellers)]
+            return [n, Cell(None, n.contributors)]
         total = _cell(points, where).value
         value = round(total / n.value, 2) if kind == "csat" else round(100 * total / n.value)
-        return [n, Cell(value, n.sellers)]
+        return [n, Cell(value, n.contributors)]
 
     return Table(
         key=kind,
@@ -137,12 +145,11 @@ def distribution_table(kind: str, rows, period: Period) -> Table:
     bands = _bands(kind)
     quarters = list(dict.fromkeys(quarter_of(m) for m in period.months))
     counts: dict = {}
-    for month, seller, score, count in rows:
-        if month not in period.months:
-            continue
-        band = next((key for key, _label, scores in bands if score in scores), None)
-        if band is not None:
-            _add(counts, (quarter_of(month), band), count, seller)
+    within = {m: quarter_of(m) for m in period.months}
+    for month, seller, band, count, _points in rows:
+        quarter = within.get(month)
+        if quarter is not None:
+            _add(counts, (quarter, band), count, seller)
             _add(counts, ("total", band), count, seller)
     return Table(
         key=f"{kind}-distribution",
@@ -186,28 +193,19 @@ def team_outcomes(session: Session, user: User, period: Period, k: int, loc) -> 
         .where(Deal.status == "open")
         .group_by(Deal.stage_id, Deal.owner_id, Deal.currency)
     ).all()
-    answers = session.exec(
+    tallies = session.exec(
         select(
-            SurveyResponse.kind,
-            SurveyResponse.answered_month,
-            SurveyResponse.seller_id,
-            SurveyResponse.score,
-            func.count(),
-        )
-        .where(
-            SurveyResponse.answered_month >= period.months[0],
-            SurveyResponse.answered_month <= period.months[-1],
-        )
-        .group_by(
-            SurveyResponse.kind,
-            SurveyResponse.answered_month,
-            SurveyResponse.seller_id,
-            SurveyResponse.score,
-        )
+            SurveyTally.kind,
+            SurveyTally.month,
+            SurveyTally.seller_id,
+            SurveyTally.band,
+            SurveyTally.answers,
+            SurveyTally.points,
+        ).where(SurveyTally.month >= period.months[0], SurveyTally.month <= period.months[-1])
     ).all()
     by_kind: dict[str, list] = defaultdict(list)
-    for kind, month, seller, score, count in answers:
-        by_kind[kind].append((month, seller, score, count))
+    for kind, *row in tallies:
+        by_kind[kind].append(row)
     tables = [
         revenue_table(won, period),
         pipeline_table(pipeline, [(s.id, s.label(loc)) for s in stages]),

@@ -62,3 +62,30 @@ class AppSetting(SQLModel, table=True):
     __tablename__ = "app_setting"
     key: str = Field(primary_key=True, max_length=64)
     value: str = Field(default="", max_length=500)
+
+
+class SurveyTally(SQLModel, table=True):
+    """Answers pre-counted by kind, month, seller and score band, kept up to date as each
+    answer arrives: the team's satisfaction tables read a few thousand rows of this
+    instead of grouping every answer. Never shown per seller (R4)."""
+
+    __tablename__ = "survey_tally"
+    kind: str = Field(primary_key=True, max_length=8)
+    month: str = Field(primary_key=True, max_length=7)
+    seller_id: int = Field(primary_key=True, foreign_key="user.id")
+    band: str = Field(primary_key=True, max_length=16)
+    answers: int = 0
+    # CSAT: the sum of the scores. NPS: promoters minus detractors.
+    points: int = 0
+
+
+def band_of(kind: str, score: int) -> str:
+    if kind == "csat":
+        return str(score)
+    return "promoters" if score >= 9 else "passives" if score >= 7 else "detractors"
+
+
+def points_of(kind: str, score: int) -> int:
+    if kind == "csat":
+        return score
+    return 1 if score >= 9 else -1 if score <= 6 else 0

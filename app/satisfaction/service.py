@@ -11,6 +11,7 @@ from datetime import timedelta
 
 from itsdangerous import BadSignature, URLSafeSerializer
 from sqlalchemy import delete, func, update
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
 from app.auth.models import User
@@ -27,6 +28,9 @@ from app.satisfaction.models import (
     SurveyAttempt,
     SurveyLink,
     SurveyResponse,
+    SurveyTally,
+    band_of,
+    points_of,
 )
 
 AUTO_SURVEY = "survey_on_win"  # app setting: "", "csat" or "nps"
@@ -170,6 +174,18 @@ def answer(
     if len(comment) > 2000:
         errors.add("comment", N_("This is too long."))
     errors.raise_if_any()
+    for attempt in (1, 2):
+        try:
+            return _record_answer(session, link, value, comment.strip())
+        except IntegrityError:
+            # Two answers opened the same month's tally row at once: count again.
+            session.rollback()
+            if attempt == 2:
+                raise
+    raise AssertionError("unreachable")
+
+
+def _record_answer(session: Session, link: SurveyLink, value: int, comment: str):
     used = session.execute(
         update(SurveyLink)
         .where(SurveyLink.id == link.id, SurveyLink.used_at.is_(None))
@@ -186,12 +202,27 @@ def answer(
         seller_id=deal.owner_id if deal else link.created_by,
         kind=link.kind,
         score=value,
-        comment=comment.strip(),
+        comment=comment,
         answered_month=month_of(utcnow()),
     )
     session.add(response)
+    tally(session, response)
     session.commit()
     return response
+
+
+def tally(session: Session, response: SurveyResponse) -> None:
+    """Counts the answer into its month's tally, in the answer's transaction."""
+    band = band_of(response.kind, response.score)
+    key = (response.kind, response.answered_month, response.seller_id, band)
+    row = session.get(SurveyTally, key)
+    if row is None:
+        row = SurveyTally(
+            kind=key[0], month=key[1], seller_id=key[2], band=band, answers=0, points=0
+        )
+    row.answers += 1
+    row.points += points_of(response.kind, response.score)
+    session.add(row)
 
 
 @dataclass
