@@ -58,8 +58,13 @@ def _tables(n, won, pipeline, responses):
     pipe_rows = [(stage, owner % n, cur, 1, amount) for stage, owner, cur, amount in pipeline]
     csat = _tally("csat", [(m, s % n, 1 + score % 5, c) for m, s, score, c in responses])
     nps = _tally("nps", [(m, s % n, score, c) for m, s, score, c in responses])
+    tag_rows = [
+        ("vip, bakery" if owner % 2 else "bakery", owner % n, cur, amount)
+        for owner, _m, cur, amount in won
+    ]
     return [
         team.revenue_table(won_rows, PERIOD),
+        team.tag_table(tag_rows, PERIOD),
         team.pipeline_table(pipe_rows, [(i, f"Stage {i}") for i in range(1, 6)]),
         team.satisfaction_table("csat", csat, PERIOD),
         team.distribution_table("csat", csat, PERIOD),

@@ -80,7 +80,15 @@ class Deal(SQLModel, table=True):
             "amount_minor",
         ),
         # Revenue won by month, for the seller and (aggregated) the team.
-        Index("ix_deal_status_won", "status", "won_on", "owner_id", "currency", "won_amount_minor"),
+        Index(
+            "ix_deal_status_won",
+            "status",
+            "won_on",
+            "owner_id",
+            "currency",
+            "won_amount_minor",
+            "organization_id",
+        ),
     )
     id: int | None = Field(default=None, primary_key=True)
     title: str = Field(max_length=200)

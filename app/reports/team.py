@@ -12,6 +12,7 @@ from sqlmodel import Session, select
 from app.auth.models import User
 from app.core.errors import Forbidden
 from app.core.i18n import N_
+from app.customers.models import Organization
 from app.deals.models import Deal, Stage
 from app.reports.periods import Period, quarter_of
 from app.reports.suppression import Cell, Column, ShownTable, Table, suppress
@@ -163,6 +164,31 @@ def distribution_table(kind: str, rows, period: Period) -> Table:
     )
 
 
+TOP_TAGS = 12
+
+
+def tag_table(rows, period: Period) -> Table:
+    """rows: (organization tags, owner_id, currency, amount_minor) of deals won in the period.
+    An organization may carry several tags, so rows overlap: no totals here."""
+    found: dict = {}
+    currencies = sorted({r[2] for r in rows}) or ["EUR"]
+    for tags, owner, currency, amount in rows:
+        for tag in {t.strip() for t in (tags or "").split(",") if t.strip()}:
+            _add(found, (tag, currency), amount or 0, owner)
+    totals: dict[str, int] = defaultdict(int)
+    for (tag, _currency), (amount, _sellers) in found.items():
+        totals[tag] += amount
+    tags = sorted(totals, key=lambda t: (-totals[t], t))[:TOP_TAGS]
+    return Table(
+        key="tags",
+        title=N_("Revenue won by organization tag"),
+        row_label=N_("Tag"),
+        rows=tags,
+        columns=[Column(c, c, unit=c) for c in currencies],
+        cells=[[_cell(found, (t, c)) for c in currencies] for t in tags],
+    )
+
+
 @dataclass
 class TeamOutcomes:
     period: Period
@@ -206,8 +232,19 @@ def team_outcomes(session: Session, user: User, period: Period, k: int, loc) -> 
     by_kind: dict[str, list] = defaultdict(list)
     for kind, *row in tallies:
         by_kind[kind].append(row)
+    tagged = session.exec(
+        select(Organization.tags, Deal.owner_id, Deal.currency, Deal.won_amount_minor)
+        .join(Organization, Organization.id == Deal.organization_id)
+        .where(
+            Deal.status == "won",
+            Deal.won_on >= period.start,
+            Deal.won_on < period.end,
+            Organization.tags != "",
+        )
+    ).all()
     tables = [
         revenue_table(won, period),
+        tag_table(tagged, period),
         pipeline_table(pipeline, [(s.id, s.label(loc)) for s in stages]),
         satisfaction_table("csat", by_kind["csat"], period),
         distribution_table("csat", by_kind["csat"], period),

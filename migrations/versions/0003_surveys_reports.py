@@ -132,7 +132,7 @@ def upgrade() -> None:
         )
         batch_op.create_index(
             "ix_deal_status_won",
-            ["status", "won_on", "owner_id", "currency", "won_amount_minor"],
+            ["status", "won_on", "owner_id", "currency", "won_amount_minor", "organization_id"],
             unique=False,
         )
 
