@@ -6,6 +6,7 @@ from app.core.audit import AuditEntry
 from app.customers.models import Contact, Organization
 from app.deals.models import Deal, DealContact, Stage
 from app.documents.models import Document, DocumentVersion
+from app.interop.models import CalendarFeed
 from app.satisfaction.models import (
     AppSetting,
     SurveyAttempt,
@@ -19,6 +20,7 @@ __all__ = [
     "ApiToken",
     "AppSetting",
     "AuditEntry",
+    "CalendarFeed",
     "Contact",
     "Deal",
     "DealContact",

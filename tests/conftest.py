@@ -278,7 +278,11 @@ def world(
     from app.satisfaction.service import create_link, token_of
 
     link = create_link(session, seller, contact, "csat")
+    from app.interop.calendar import feed_token, new_feed
+
+    new_feed(session, seller)
     return {
+        "calendar_token": feed_token(session, seller, settings.resolved_secret_key()),
         "token": token_of(settings.resolved_secret_key(), link),
         "deal_id": deal.id,
         "stage_id": deal.stage_id,

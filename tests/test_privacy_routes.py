@@ -30,6 +30,11 @@ ACCESS = {
     ("GET", "/api/docs"): PUBLIC,
     # The customer's survey page: the signed link is the only key.
     ("GET", "/s/{token}"): PUBLIC,
+    # A calendar app fetches the feed alone: the signed URL is the key.
+    ("GET", "/calendar/{calendar_token}.ics"): PUBLIC,
+    ("GET", "/calendar"): RECORDS,
+    ("POST", "/calendar"): RECORDS,
+    ("POST", "/calendar/revoke"): RECORDS,
     ("POST", "/s/{token}"): PUBLIC,
     ("POST", "/contacts/{contact_id}/surveys"): RECORDS,
     ("POST", "/deals/{deal_id}/surveys"): RECORDS,
