@@ -174,7 +174,10 @@ def get_organization(session: Session, user: User, organization_id: int) -> Orga
     return org
 
 
-def create_organization(session: Session, user: User, data: OrganizationCreate) -> Organization:
+def create_organization(
+    session: Session, user: User, data: OrganizationCreate, *, commit: bool = True
+) -> Organization:
+    """With commit=False the caller (an import) commits many records as one."""
     _require_records(user)
     org = Organization.model_validate(data)
     org.sort_key = sort_key(org.name)
@@ -182,8 +185,9 @@ def create_organization(session: Session, user: User, data: OrganizationCreate) 
     session.add(org)
     session.flush()
     record_changes(session, user, "organization", org.id, {"created": ("", org.name)})
-    session.commit()
-    session.refresh(org)
+    if commit:
+        session.commit()
+        session.refresh(org)
     return org
 
 
@@ -343,7 +347,9 @@ def _organization_name(session: Session, organization_id: int | None, errors: Fo
     return org.name
 
 
-def create_contact(session: Session, user: User, data: ContactCreate) -> Contact:
+def create_contact(
+    session: Session, user: User, data: ContactCreate, *, commit: bool = True
+) -> Contact:
     _require_records(user)
     errors = FormErrors()
     _check_email(data.email, errors)
@@ -356,8 +362,9 @@ def create_contact(session: Session, user: User, data: ContactCreate) -> Contact
     session.add(contact)
     session.flush()
     record_changes(session, user, "contact", contact.id, {"created": ("", contact.name)})
-    session.commit()
-    session.refresh(contact)
+    if commit:
+        session.commit()
+        session.refresh(contact)
     return contact
 
 

@@ -3,10 +3,14 @@
 from fastapi import APIRouter, FastAPI, Request
 from fastapi.responses import RedirectResponse, Response
 
-from app.core.i18n import Localizer
+from app.core.errors import FormErrors
+from app.core.forms import MultipartData
+from app.core.i18n import N_, Localizer
+from app.core.ids import IdQuery
 from app.core.permissions import RECORDS, RecordUser, SessionDep
 from app.core.templating import render
-from app.interop import calendar
+from app.customers.deps import ContactDep
+from app.interop import calendar, vcard
 
 public = APIRouter(include_in_schema=False)
 router = APIRouter(include_in_schema=False)
@@ -47,3 +51,65 @@ def new_calendar_feed(session: SessionDep, user: RecordUser):
 def revoke_calendar_feed(session: SessionDep, user: RecordUser):
     calendar.revoke_feed(session, user)
     return RedirectResponse("/calendar", 303)
+
+
+def _vcard_response(text: str, filename: str) -> Response:
+    return Response(
+        text,
+        media_type="text/vcard; charset=utf-8",
+        headers={"Content-Disposition": f'attachment; filename="{filename}"'},
+    )
+
+
+@router.get("/contacts/{contact_id}/vcard")
+def contact_vcard(session: SessionDep, user: RecordUser, contact: ContactDep):
+    return _vcard_response(
+        vcard.export_contacts(session, user, [contact]), f"contact-{contact.id}.vcf"
+    )
+
+
+@router.get("/export/contacts.vcf")
+def contacts_vcard(
+    session: SessionDep, user: RecordUser, q: str = "", organization_id: IdQuery = None
+):
+    """The contacts a search shows (up to 1 000), as one file."""
+    contacts = vcard.contacts_for_export(session, user, q[:200], organization_id)
+    return _vcard_response(vcard.export_contacts(session, user, contacts), "contacts.vcf")
+
+
+@router.get("/import/vcard")
+def vcard_import_page(request: Request, user: RecordUser):
+    return render(request, "interop/vcard_import.html", {"errors": {}, "report": None})
+
+
+@router.post("/import/vcard")
+def import_vcard(request: Request, session: SessionDep, user: RecordUser, submitted: MultipartData):
+    upload = submitted.file("file")
+    errors = FormErrors()
+    if upload is None:
+        errors.add("file", N_("Choose a file to upload."))
+        return render(
+            request,
+            "interop/vcard_import.html",
+            {"errors": errors.fields, "report": None},
+            status_code=400,
+        )
+    data = upload.file.read(request.app.state.settings.max_upload_bytes + 1)
+    if len(data) > request.app.state.settings.max_upload_bytes:
+        errors.add("file", N_("This file is larger than the upload limit."))
+        return render(
+            request,
+            "interop/vcard_import.html",
+            {"errors": errors.fields, "report": None},
+            status_code=400,
+        )
+    try:
+        report = vcard.import_cards(session, user, data)
+    except FormErrors as exc:
+        return render(
+            request,
+            "interop/vcard_import.html",
+            {"errors": exc.fields, "report": None},
+            status_code=400,
+        )
+    return render(request, "interop/vcard_import.html", {"errors": {}, "report": report})
