@@ -24,7 +24,17 @@ ORG:Boulangerie Dupont
 END:VCARD
 """
 
-V4 = """BEGIN:VCARD\r\nVERSION:4.0\r\nFN:Zoé Martin\r\nEMAIL:zoe@martin.test\r\nLANG:fr\r\nEND:VCARD\r\n"""
+V4 = "\r\n".join(
+    [
+        "BEGIN:VCARD",
+        "VERSION:4.0",
+        "FN:Zoé Martin",
+        "EMAIL:zoe@martin.test",
+        "LANG:fr",
+        "END:VCARD",
+        "",
+    ]
+)
 
 
 def _import(client, text: str, name="cards.vcf", encoding="utf-8"):
