@@ -1,4 +1,4 @@
-"""The `carnet` command: serve, migrate, create-user, demo."""
+"""The `carnet` command: serve, migrate, create-user, demo, backup, restore."""
 
 import argparse
 import getpass
@@ -99,6 +99,30 @@ def _demo(args) -> int:
     return 0
 
 
+def _backup(args) -> int:
+    from app.interop.backup import BackupError, backup
+
+    try:
+        path = backup(get_settings(), args.path)
+    except (BackupError, OSError) as exc:
+        print(f"carnet: {exc}", file=sys.stderr)
+        return 2
+    print(f"Backup written: {path} ({path.stat().st_size} bytes)")
+    return 0
+
+
+def _restore(args) -> int:
+    from app.interop.backup import BackupError, restore
+
+    try:
+        manifest = restore(get_settings(), args.path)
+    except (BackupError, OSError, KeyError) as exc:
+        print(f"carnet: {exc}", file=sys.stderr)
+        return 2
+    print(f"Restored the {manifest['backend']} backup of {manifest['created_at']}.")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="carnet", description="Carnet, the CRM for sellers.")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -124,6 +148,16 @@ def main(argv: list[str] | None = None) -> int:
     demo = sub.add_parser("demo", help="load demo accounts, customers and activities")
     demo.add_argument("--seed", type=int, default=7)
     demo.set_defaults(func=_demo)
+
+    from pathlib import Path
+
+    save = sub.add_parser("backup", help="write the database and documents to one archive")
+    save.add_argument("path", type=Path)
+    save.set_defaults(func=_backup)
+
+    load = sub.add_parser("restore", help="restore an archive into an empty data directory")
+    load.add_argument("path", type=Path)
+    load.set_defaults(func=_restore)
 
     args = parser.parse_args(argv)
     return args.func(args)

@@ -65,3 +65,21 @@ def test_demo_loads_a_team_and_a_demo_sellers_today_shows_follow_ups(data_dir, c
         assert "Call back about the proposal" in today.text
     assert cli.main(["demo"]) == 2  # never twice into the same database
     engine.dispose()
+
+
+def test_backup_and_restore_from_the_command_line(data_dir, tmp_path, monkeypatch, capsys):
+    assert cli.main(["migrate"]) == 0
+    assert cli.main(["demo"]) == 0
+    archive = tmp_path / "saved" / "carnet.tar.gz"
+    assert cli.main(["backup", str(archive)]) == 0
+    assert "Backup written" in capsys.readouterr().out
+    assert cli.main(["restore", str(archive)]) == 2  # this data directory is not empty
+    assert "restore" in capsys.readouterr().err
+    fresh = tmp_path / "fresh"
+    monkeypatch.setenv("CARNET_DATA_DIR", str(fresh))
+    get_settings.cache_clear()
+    assert cli.main(["restore", str(archive)]) == 0
+    engine = make_engine(Settings(data_dir=fresh).effective_database_url)
+    with Session(engine) as session:
+        assert session.exec(select(func.count()).select_from(Contact)).one() == 1000
+    engine.dispose()
