@@ -123,6 +123,21 @@ def _restore(args) -> int:
     return 0
 
 
+def _digest(args) -> int:
+    from datetime import UTC, datetime
+
+    from app.interop.digest import send_due_digests
+
+    settings = get_settings()
+    if not settings.smtp_host:
+        print("carnet: set CARNET_SMTP_HOST to send digests.", file=sys.stderr)
+        return 2
+    with _session() as session:
+        sent = send_due_digests(session, settings, datetime.now(UTC))
+    print(f"Digests sent: {sent}")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="carnet", description="Carnet, the CRM for sellers.")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -158,6 +173,9 @@ def main(argv: list[str] | None = None) -> int:
     load = sub.add_parser("restore", help="restore an archive into an empty data directory")
     load.add_argument("path", type=Path)
     load.set_defaults(func=_restore)
+
+    digest = sub.add_parser("digest", help="send the morning digests that are due (for cron)")
+    digest.set_defaults(func=_digest)
 
     args = parser.parse_args(argv)
     return args.func(args)

@@ -175,7 +175,10 @@ def create_app(settings: Settings | None = None, engine=None, check_schema: bool
     if check_schema:
         check_migrated(engine)
 
+    from app.interop.background import lifespan
+
     app = FastAPI(
+        lifespan=lifespan,
         title="Carnet",
         version="0.1.0",
         docs_url=None,

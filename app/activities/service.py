@@ -246,7 +246,12 @@ def _section_filter(section: str, day: date):
 
 
 def my_follow_ups(
-    session: Session, user: User, section: str = "open", cursor: str | None = None, limit=None
+    session: Session,
+    user: User,
+    section: str = "open",
+    cursor: str | None = None,
+    limit=None,
+    day: date | None = None,
 ) -> Page[FollowUpRow]:
     """My open follow-ups in one section, oldest due first; R3: never anyone else's."""
     _require_records(user)
@@ -258,7 +263,7 @@ def my_follow_ups(
         .where(
             FollowUp.owner_id == user.id,
             FollowUp.done_at.is_(None),
-            _section_filter(section if section in SECTIONS else "open", user_today(user)),
+            _section_filter(section if section in SECTIONS else "open", day or user_today(user)),
         )
     )
     after = decode_cursor(cursor, 2)

@@ -1,6 +1,6 @@
 """Accounts, browser sessions, API tokens and failed-login records."""
 
-from datetime import datetime
+from datetime import date, datetime
 
 from sqlmodel import Field, SQLModel
 
@@ -21,6 +21,9 @@ class User(SQLModel, table=True):
     # None: follow the browser's Accept-Language.
     language: str | None = Field(default=None, max_length=8)
     timezone: str = Field(default="Europe/Paris", max_length=64)
+    # The morning email of the day's follow-ups: asked for by the user, sent once a day.
+    digest_enabled: bool = False
+    last_digest_on: date | None = None
     created_at: datetime = Field(default_factory=utcnow)
 
     @property

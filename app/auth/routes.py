@@ -188,7 +188,11 @@ def account(request: Request, session: SessionDep, user: CurrentUser):
 def save_preferences(request: Request, session: SessionDep, user: CurrentUser, form: FormData):
     try:
         service.update_preferences(
-            session, user, language=form.get("language", ""), timezone=form.get("timezone", "")
+            session,
+            user,
+            language=form.get("language", ""),
+            timezone=form.get("timezone", ""),
+            digest=checked(form, "digest"),
         )
     except FormErrors as exc:
         return _account_page(request, session, user, 400, errors=exc.fields)

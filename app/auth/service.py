@@ -210,7 +210,9 @@ def revoke_all_tokens(session: Session, user: User) -> None:
         session.add(token)
 
 
-def update_preferences(session: Session, user: User, *, language: str, timezone: str) -> User:
+def update_preferences(
+    session: Session, user: User, *, language: str, timezone: str, digest: bool | None = None
+) -> User:
     errors = FormErrors()
     if language and language not in LANGUAGES:
         errors.add("language", N_("Pick a language from the list."))
@@ -219,6 +221,8 @@ def update_preferences(session: Session, user: User, *, language: str, timezone:
     errors.raise_if_any()
     user.language = language or None
     user.timezone = timezone
+    if digest is not None:
+        user.digest_enabled = digest and user.can_see_records
     session.add(user)
     session.commit()
     return user

@@ -28,6 +28,18 @@ class Settings(BaseSettings):
     # A deal in a stage that needs a quote is "waiting for an answer" after this many days.
     quote_wait_days: int = 7
     max_upload_mb: int = 25
+    # Outgoing mail (the daily digest). No host: no mail is sent.
+    smtp_host: str = ""
+    smtp_port: int = 587
+    smtp_username: str = ""
+    smtp_password: str = ""
+    smtp_from: str = "carnet@localhost"
+    # "starttls", "ssl" or "none" (a local relay).
+    smtp_security: str = "starttls"
+    # The digest goes out from this hour, in each user's own time zone.
+    digest_hour: int = 7
+    # Public address of this Carnet, for links in emails and webhooks.
+    base_url: str = "http://127.0.0.1:8000/"
     survey_days: int = 30
     # Answers accepted from one client (IP) per 10 minutes on the public survey page.
     survey_max_answers: int = 10

@@ -956,10 +956,12 @@ class DealsToday:
         return not (self.no_next_step or self.overdue or self.quotes_waiting)
 
 
-def deals_today(session: Session, user: User, quote_wait_days: int, limit: int = 20) -> DealsToday:
+def deals_today(
+    session: Session, user: User, quote_wait_days: int, limit: int = 20, day: date | None = None
+) -> DealsToday:
     """My open deals that need me: no next step, a late one, a quote left unanswered."""
     _require_records(user)
-    today = user_today(user)
+    today = day or user_today(user)
     mine_open = and_(Deal.owner_id == user.id, Deal.status == "open")
 
     def rows(*where, order=Deal.updated_at):

@@ -1,0 +1,94 @@
+"""The daily digest goes through a real SMTP server, in the user's language, theirs only."""
+
+import email
+import socket
+from datetime import UTC, datetime
+
+import pytest
+from aiosmtpd.controller import Controller
+from sqlmodel import select
+
+from app.auth.models import User
+from app.auth.service import update_preferences
+from app.interop.digest import send_due_digests
+
+
+class Inbox:
+    def __init__(self):
+        self.messages = []
+
+    async def handle_DATA(self, server, session, envelope):
+        self.messages.append(email.message_from_bytes(envelope.content))
+        return "250 OK"
+
+
+@pytest.fixture
+def smtp(settings):
+    inbox = Inbox()
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    controller = Controller(inbox, hostname="127.0.0.1", port=port)
+    controller.start()
+    settings.smtp_host = "127.0.0.1"
+    settings.smtp_port = port
+    settings.smtp_security = "none"
+    settings.smtp_from = "carnet@example.test"
+    settings.base_url = "https://crm.example.test/"
+    yield inbox
+    controller.stop()
+
+
+MORNING = datetime(2026, 11, 24, 8, 30, tzinfo=UTC)  # 09:30 in Paris
+
+
+def test_the_digest_arrives_in_french_with_my_follow_ups_and_nobody_elses(
+    smtp, session, settings, seller, other_seller, make_contact, make_activity, make_deal
+):
+    update_preferences(session, seller, language="fr", timezone="Europe/Paris", digest=True)
+    contact = make_contact("Zoé Petit")
+    make_activity(seller, contact, next_step="Envoyer le devis", next_step_due="2026-11-24")
+    make_activity(seller, contact, next_step="Relancer", next_step_due="2026-11-20")
+    make_activity(
+        other_seller, contact, next_step="Secret d'un collègue", next_step_due="2026-11-24"
+    )
+    make_deal("Four à pain")
+    make_deal("Affaire d'un collègue", owner=other_seller)
+    assert send_due_digests(session, settings, MORNING) == 1
+    [message] = smtp.messages
+    assert message["To"] == seller.email and message["From"] == "carnet@example.test"
+    body = message.get_payload(decode=True).decode()
+    assert "relance" in message["Subject"]
+    assert "Envoyer le devis" in body and "Relancer" in body and "Zoé Petit" in body
+    assert "Four à pain" in body and "https://crm.example.test/deals/" in body
+    assert "Secret d'un collègue" not in body and "Affaire d'un collègue" not in body
+
+
+def test_the_digest_goes_once_a_day_and_only_in_the_morning(
+    smtp, session, settings, seller, make_contact, make_activity
+):
+    update_preferences(session, seller, language="en", timezone="Europe/Paris", digest=True)
+    make_activity(seller, make_contact(), next_step="Call", next_step_due="2026-11-24")
+    night = datetime(2026, 11, 24, 3, 0, tzinfo=UTC)  # 04:00 in Paris
+    assert send_due_digests(session, settings, night) == 0
+    assert send_due_digests(session, settings, MORNING) == 1
+    assert send_due_digests(session, settings, MORNING) == 0
+    assert len(smtp.messages) == 1
+    assert session.exec(select(User.last_digest_on).where(User.id == seller.id)).one() is not None
+
+
+def test_no_digest_without_asking_or_with_nothing_to_say(
+    smtp, session, settings, seller, other_seller
+):
+    update_preferences(session, other_seller, language="en", timezone="Europe/Paris", digest=True)
+    assert send_due_digests(session, settings, MORNING) == 0
+    assert smtp.messages == []
+
+
+def test_the_account_page_turns_the_digest_on(client_for, seller, session):
+    r = client_for(seller).post(
+        "/account/preferences", data={"language": "en", "timezone": "Europe/Paris", "digest": "on"}
+    )
+    assert r.status_code == 303
+    session.refresh(seller)
+    assert seller.digest_enabled
