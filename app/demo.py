@@ -194,6 +194,7 @@ def generate(session: Session, sizes: Sizes, seller_ids: list[int], seed: int = 
         org.search_text = organization_search_text(org)
         row = org.model_dump(exclude={"id"})
         row["created_at"] = row["updated_at"] = now
+        row["owner_id"] = seller_ids[i % len(seller_ids)] if seller_ids else None
         org_rows.append(row)
     first_org_id = (
         session.exec(select(Organization.id).order_by(Organization.id.desc())).first() or 0
@@ -218,6 +219,7 @@ def generate(session: Session, sizes: Sizes, seller_ids: list[int], seed: int = 
         contact.search_text = contact_search_text(contact, org_names.get(org_id, ""))
         row = contact.model_dump(exclude={"id"})
         row["created_at"] = row["updated_at"] = now
+        row["owner_id"] = seller_ids[i % len(seller_ids)] if seller_ids else None
         contact_rows.append(row)
         contact_orgs.append(org_id)
     first_contact_id = (

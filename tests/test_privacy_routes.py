@@ -39,6 +39,8 @@ ACCESS = {
     ("GET", "/export/contacts.vcf"): RECORDS,
     ("GET", "/import/vcard"): RECORDS,
     ("POST", "/import/vcard"): RECORDS,
+    ("GET", "/admin/handover"): ADMIN,
+    ("POST", "/admin/handover"): ADMIN,
     ("POST", "/s/{token}"): PUBLIC,
     ("POST", "/contacts/{contact_id}/surveys"): RECORDS,
     ("POST", "/deals/{deal_id}/surveys"): RECORDS,

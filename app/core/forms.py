@@ -1,6 +1,6 @@
 """Turning submitted form fields into validated models, with messages per field."""
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Annotated, TypeVar
 
 from fastapi import Depends, Request
@@ -64,6 +64,8 @@ class UploadTooLarge(Exception):
 class Submitted:
     fields: dict[str, str]
     files: dict[str, UploadFile]
+    # Every value of fields sent more than once (checkbox groups).
+    lists: dict[str, list[str]] = field(default_factory=dict)
 
     def file(self, name: str) -> UploadFile | None:
         """The uploaded file, or None when the file input was left empty."""
@@ -80,7 +82,11 @@ async def _read_multipart(request: Request) -> Submitted:
     form = await request.form(max_files=5, max_fields=100)
     fields = {k: strip_controls(v) for k, v in form.items() if isinstance(v, str)}
     files = {k: v for k, v in form.items() if isinstance(v, UploadFile)}
-    return Submitted(fields, files)
+    lists: dict[str, list[str]] = {}
+    for key, value in form.multi_items():
+        if isinstance(value, str):
+            lists.setdefault(key, []).append(strip_controls(value))
+    return Submitted(fields, files, lists)
 
 
 MultipartData = Annotated[Submitted, Depends(_read_multipart)]

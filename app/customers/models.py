@@ -38,6 +38,8 @@ class Organization(OrganizationBase, table=True):
         Index("ix_organization_archived_sort", "archived_at", "sort_key", "id", "search_text"),
     )
     id: int | None = Field(default=None, primary_key=True)
+    # The seller who looks after this customer: who created it, until a hand-over.
+    owner_id: int | None = Field(default=None, foreign_key="user.id", index=True)
     # Lower-cased, accent-free copies, so sorting and search ignore case and accents.
     sort_key: str = Field(default="", max_length=200)
     search_text: str = Field(default="", max_length=1000)
@@ -85,6 +87,7 @@ class Contact(ContactBase, table=True):
         Index("ix_contact_archived_sort", "archived_at", "sort_key", "id", "search_text"),
     )
     id: int | None = Field(default=None, primary_key=True)
+    owner_id: int | None = Field(default=None, foreign_key="user.id", index=True)
     sort_key: str = Field(default="", max_length=200)
     search_text: str = Field(default="", max_length=1000)
     created_at: datetime = Field(default_factory=utcnow)

@@ -180,6 +180,7 @@ def create_organization(
     """With commit=False the caller (an import) commits many records as one."""
     _require_records(user)
     org = Organization.model_validate(data)
+    org.owner_id = user.id if user.is_seller else None
     org.sort_key = sort_key(org.name)
     org.search_text = organization_search_text(org)
     session.add(org)
@@ -356,6 +357,7 @@ def create_contact(
     org_name = _organization_name(session, data.organization_id, errors)
     errors.raise_if_any()
     contact = Contact.model_validate(data)
+    contact.owner_id = user.id if user.is_seller else None
     contact.email = contact.email.lower()
     contact.sort_key = sort_key(contact.name)
     contact.search_text = contact_search_text(contact, org_name)

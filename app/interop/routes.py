@@ -3,22 +3,25 @@
 from fastapi import APIRouter, FastAPI, Request
 from fastapi.responses import RedirectResponse, Response
 
+from app.auth.models import User
 from app.core.errors import FormErrors
 from app.core.forms import MultipartData
 from app.core.i18n import N_, Localizer
 from app.core.ids import IdQuery
-from app.core.permissions import RECORDS, RecordUser, SessionDep
+from app.core.permissions import ADMIN, RECORDS, AdminUser, RecordUser, SessionDep
 from app.core.templating import render
 from app.customers.deps import ContactDep
-from app.interop import calendar, vcard
+from app.interop import calendar, handover, vcard
 
 public = APIRouter(include_in_schema=False)
 router = APIRouter(include_in_schema=False)
+admin = APIRouter(include_in_schema=False)
 
 
 def mount(app: FastAPI) -> None:
     app.include_router(public)
     app.include_router(router, dependencies=RECORDS)
+    app.include_router(admin, dependencies=ADMIN)
 
 
 @public.get("/calendar/{calendar_token}.ics")
@@ -113,3 +116,58 @@ def import_vcard(request: Request, session: SessionDep, user: RecordUser, submit
             status_code=400,
         )
     return render(request, "interop/vcard_import.html", {"errors": {}, "report": report})
+
+
+def _sellers(session) -> list[User]:
+    from sqlmodel import select
+
+    return list(
+        session.exec(
+            select(User).where(User.is_seller, User.is_active).order_by(User.name).limit(1000)
+        )
+    )
+
+
+def _ids(values: list[str]) -> list[int]:
+    return [int(v) for v in values if v.isdigit() and len(v) < 19]
+
+
+@admin.get("/admin/handover")
+def handover_page(request: Request, session: SessionDep, user: AdminUser):
+    """Pick who leaves and who takes over; the same page previews the counts."""
+    departing = _ids(request.query_params.getlist("departing"))
+    colleagues = _ids(request.query_params.getlist("colleagues"))
+    plan, errors = None, {}
+    if departing:
+        try:
+            plan = handover.plan_handover(session, user, departing[0], colleagues)
+        except FormErrors as exc:
+            errors = exc.fields
+    context = {
+        "sellers": _sellers(session),
+        "departing": departing[0] if departing else None,
+        "colleagues": colleagues,
+        "plan": plan,
+        "errors": errors,
+        "done": request.query_params.get("done"),
+    }
+    return render(request, "interop/handover.html", context, status_code=400 if errors else 200)
+
+
+@admin.post("/admin/handover")
+def do_handover(request: Request, session: SessionDep, user: AdminUser, submitted: MultipartData):
+    departing = _ids(submitted.lists.get("departing", []))
+    colleagues = _ids(submitted.lists.get("colleagues", []))
+    try:
+        plan = handover.hand_over(session, user, departing[0] if departing else None, colleagues)
+    except FormErrors as exc:
+        context = {
+            "sellers": _sellers(session),
+            "departing": None,
+            "colleagues": colleagues,
+            "plan": None,
+            "errors": exc.fields,
+            "done": None,
+        }
+        return render(request, "interop/handover.html", context, status_code=400)
+    return RedirectResponse(f"/admin/handover?done={plan.departing.id}", 303)

@@ -1,8 +1,8 @@
-"""interoperability: calendar feed, daily digest preferences
+"""interoperability: calendar feed, digest preferences, customers' owners for hand-over
 
 Revision ID: 0004
 Revises: 0003
-Create Date: 2026-11-23 19:53:34.173314
+Create Date: 2026-11-23 19:55:05.603945
 """
 
 from collections.abc import Sequence
@@ -29,6 +29,20 @@ def upgrade() -> None:
         ),
         sa.PrimaryKeyConstraint("user_id", name=op.f("pk_calendar_feed")),
     )
+    with op.batch_alter_table("contact", schema=None) as batch_op:
+        batch_op.add_column(sa.Column("owner_id", sa.Integer(), nullable=True))
+        batch_op.create_index(batch_op.f("ix_contact_owner_id"), ["owner_id"], unique=False)
+        batch_op.create_foreign_key(
+            batch_op.f("fk_contact_owner_id_user"), "user", ["owner_id"], ["id"]
+        )
+
+    with op.batch_alter_table("organization", schema=None) as batch_op:
+        batch_op.add_column(sa.Column("owner_id", sa.Integer(), nullable=True))
+        batch_op.create_index(batch_op.f("ix_organization_owner_id"), ["owner_id"], unique=False)
+        batch_op.create_foreign_key(
+            batch_op.f("fk_organization_owner_id_user"), "user", ["owner_id"], ["id"]
+        )
+
     with op.batch_alter_table("user", schema=None) as batch_op:
         batch_op.add_column(
             sa.Column("digest_enabled", sa.Boolean(), nullable=False, server_default=sa.false())
@@ -36,6 +50,13 @@ def upgrade() -> None:
         batch_op.add_column(sa.Column("last_digest_on", sa.Date(), nullable=True))
 
     # ### end Alembic commands ###
+    # Who looks after each existing customer: whoever created it, as the history says.
+    for table in ("organization", "contact"):
+        op.execute(
+            f"UPDATE {table} SET owner_id = (SELECT MIN(actor_id) FROM audit_entry "
+            f"WHERE audit_entry.record_type = '{table}' AND audit_entry.record_id = {table}.id "
+            "AND audit_entry.field = 'created')"
+        )
 
 
 def downgrade() -> None:
@@ -43,6 +64,16 @@ def downgrade() -> None:
     with op.batch_alter_table("user", schema=None) as batch_op:
         batch_op.drop_column("last_digest_on")
         batch_op.drop_column("digest_enabled")
+
+    with op.batch_alter_table("organization", schema=None) as batch_op:
+        batch_op.drop_constraint(batch_op.f("fk_organization_owner_id_user"), type_="foreignkey")
+        batch_op.drop_index(batch_op.f("ix_organization_owner_id"))
+        batch_op.drop_column("owner_id")
+
+    with op.batch_alter_table("contact", schema=None) as batch_op:
+        batch_op.drop_constraint(batch_op.f("fk_contact_owner_id_user"), type_="foreignkey")
+        batch_op.drop_index(batch_op.f("ix_contact_owner_id"))
+        batch_op.drop_column("owner_id")
 
     op.drop_table("calendar_feed")
     # ### end Alembic commands ###
