@@ -39,6 +39,8 @@ ACCESS = {
     ("GET", "/export/contacts.vcf"): RECORDS,
     ("GET", "/import/vcard"): RECORDS,
     ("POST", "/import/vcard"): RECORDS,
+    ("GET", "/export"): RECORDS,
+    ("GET", "/export/everything.zip"): RECORDS,
     ("GET", "/admin/handover"): ADMIN,
     ("POST", "/admin/handover"): ADMIN,
     ("POST", "/s/{token}"): PUBLIC,

@@ -1,7 +1,8 @@
 """The calendar feed: its settings page, and the feed itself (keyed by its secret URL)."""
 
 from fastapi import APIRouter, FastAPI, Request
-from fastapi.responses import RedirectResponse, Response
+from fastapi.responses import FileResponse, RedirectResponse, Response
+from starlette.background import BackgroundTask
 
 from app.auth.models import User
 from app.core.errors import FormErrors
@@ -9,9 +10,11 @@ from app.core.forms import MultipartData
 from app.core.i18n import N_, Localizer
 from app.core.ids import IdQuery
 from app.core.permissions import ADMIN, RECORDS, AdminUser, RecordUser, SessionDep
+from app.core.schema import utcnow
 from app.core.templating import render
 from app.customers.deps import ContactDep
-from app.interop import calendar, handover, vcard
+from app.deals.deps import StoreDep
+from app.interop import calendar, export, handover, vcard
 
 public = APIRouter(include_in_schema=False)
 router = APIRouter(include_in_schema=False)
@@ -171,3 +174,21 @@ def do_handover(request: Request, session: SessionDep, user: AdminUser, submitte
         }
         return render(request, "interop/handover.html", context, status_code=400)
     return RedirectResponse(f"/admin/handover?done={plan.departing.id}", 303)
+
+
+@router.get("/export")
+def export_page(request: Request, user: RecordUser):
+    return render(request, "interop/export.html", {})
+
+
+@router.get("/export/everything.zip")
+def export_everything(request: Request, session: SessionDep, user: RecordUser, store: StoreDep):
+    """Everything you may see, as CSV, JSON and the documents themselves."""
+    settings = request.app.state.settings
+    path = export.export_everything(session, user, store, settings.data_dir / "tmp")
+    return FileResponse(
+        path,
+        media_type="application/zip",
+        filename=f"carnet-export-{utcnow():%Y-%m-%d}.zip",
+        background=BackgroundTask(path.unlink, missing_ok=True),
+    )

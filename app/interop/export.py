@@ -1,0 +1,127 @@
+"""Export everything a user may see as one zip: a CSV per entity, one JSON file, and the
+documents with all their versions. Private activities are their author's only (R2),
+admins included; a pure manager exports nothing (R5)."""
+
+import csv
+import io
+import json
+import tempfile
+import zipfile
+from datetime import date, datetime
+from pathlib import Path
+
+from sqlalchemy import or_
+from sqlmodel import Session, select
+
+from app.activities.models import Activity, FollowUp
+from app.activities.service import visible_to as activity_visible_to
+from app.auth.models import User
+from app.core.errors import Forbidden
+from app.customers.models import Contact, Organization
+from app.deals.models import Deal, DealContact, Stage
+from app.documents import storage
+from app.documents.models import Document, DocumentVersion
+from app.documents.service import DocumentStore
+from app.documents.service import visible_to as document_visible_to
+
+# Spreadsheets run a cell starting with these as a formula: exported text never does.
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def safe_cell(value) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    text = str(value)
+    return "'" + text if text.startswith(FORMULA_STARTS) else text
+
+
+def _columns(model) -> list[str]:
+    return [
+        c.name
+        for c in model.__table__.columns
+        if c.name not in ("search_text", "sort_key", "title_key")
+    ]
+
+
+def _queries(user: User):
+    """(file name, model, statement) for everything the user may see."""
+    return [
+        ("organizations", Organization, select(Organization).order_by(Organization.id)),
+        ("contacts", Contact, select(Contact).order_by(Contact.id)),
+        ("stages", Stage, select(Stage).order_by(Stage.position)),
+        ("deals", Deal, select(Deal).order_by(Deal.id)),
+        ("deal_contacts", DealContact, select(DealContact).order_by(DealContact.deal_id)),
+        (
+            "activities",
+            Activity,
+            select(Activity).where(activity_visible_to(user)).order_by(Activity.id),
+        ),
+        (
+            "follow_ups",
+            FollowUp,
+            select(FollowUp)
+            .where(or_(FollowUp.is_private.is_(False), FollowUp.owner_id == user.id))
+            .order_by(FollowUp.id),
+        ),
+        (
+            "documents",
+            Document,
+            select(Document).where(document_visible_to(user)).order_by(Document.id),
+        ),
+        (
+            "document_versions",
+            DocumentVersion,
+            select(DocumentVersion)
+            .join(Document, Document.id == DocumentVersion.document_id)
+            .where(document_visible_to(user))
+            .order_by(DocumentVersion.id),
+        ),
+    ]
+
+
+def export_everything(session: Session, user: User, store: DocumentStore, tmp_dir: Path) -> Path:
+    """Writes the zip to a temporary file (documents can be large) and returns its path."""
+    if not user.can_see_records:
+        raise Forbidden
+    tmp_dir.mkdir(parents=True, exist_ok=True)
+    handle, name = tempfile.mkstemp(suffix=".zip", dir=tmp_dir)
+    path = Path(name)
+    everything: dict[str, list[dict]] = {}
+    with open(handle, "wb") as raw, zipfile.ZipFile(raw, "w", zipfile.ZIP_DEFLATED) as archive:
+        versions: list[DocumentVersion] = []
+        for file_name, model, stmt in _queries(user):
+            columns = _columns(model)
+            text = io.StringIO()
+            writer = csv.writer(text)
+            writer.writerow(columns)
+            rows = []
+            for record in session.exec(stmt.execution_options(yield_per=1000)):
+                writer.writerow([safe_cell(getattr(record, c)) for c in columns])
+                rows.append({c: _json(getattr(record, c)) for c in columns})
+                if model is DocumentVersion:
+                    versions.append(record)
+            archive.writestr(f"{file_name}.csv", "\ufeff" + text.getvalue())
+            everything[file_name] = rows
+        archive.writestr(
+            "carnet.json",
+            json.dumps(
+                {"exported_by": user.email, "data": everything}, ensure_ascii=False, indent=1
+            ),
+        )
+        for version in versions:
+            source = storage.path_for(store.root, version.sha256)
+            if source.is_file():
+                archive.write(
+                    source, f"documents/{version.document_id}/v{version.number}-{version.filename}"
+                )
+    return path
+
+
+def _json(value):
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    return value
