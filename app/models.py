@@ -7,6 +7,7 @@ from app.customers.models import Contact, Organization
 from app.deals.models import Deal, DealContact, Stage
 from app.documents.models import Document, DocumentVersion
 from app.interop.models import CalendarFeed
+from app.interop.webhooks import Webhook, WebhookDelivery
 from app.satisfaction.models import (
     AppSetting,
     SurveyAttempt,
@@ -35,5 +36,7 @@ __all__ = [
     "SurveyResponse",
     "SurveyTally",
     "User",
+    "Webhook",
+    "WebhookDelivery",
     "UserSession",
 ]

@@ -8,6 +8,8 @@ import re
 os.environ.setdefault("CARNET_ARGON2_TIME_COST", "1")
 os.environ.setdefault("CARNET_ARGON2_MEMORY_COST", "8192")
 os.environ.setdefault("CARNET_SECRET_KEY", "test-secret-key")
+# Background rounds (webhooks, digests) are driven by the tests themselves.
+os.environ.setdefault("CARNET_BACKGROUND", "false")
 
 import pytest  # noqa: E402
 from fastapi.testclient import TestClient  # noqa: E402
@@ -83,7 +85,7 @@ def session(connection):
 
 @pytest.fixture
 def settings(tmp_path):
-    return Settings(data_dir=tmp_path, secret_key="test-secret-key")
+    return Settings(data_dir=tmp_path, secret_key="test-secret-key", background=False)
 
 
 @pytest.fixture
@@ -282,6 +284,7 @@ def world(
 
     new_feed(session, seller)
     return {
+        "webhook_id": 1,
         "calendar_token": feed_token(session, seller, settings.resolved_secret_key()),
         "token": token_of(settings.resolved_secret_key(), link),
         "deal_id": deal.id,

@@ -23,6 +23,7 @@ from app.customers.models import Contact, Organization
 from app.deals import service as deals
 from app.deals.models import Deal
 from app.documents.service import sync_activity_privacy
+from app.interop import webhooks
 
 DUE_HELP = N_("Write a date like +3d, tomorrow, friday or 2026-12-01.")
 
@@ -115,6 +116,21 @@ def log_activity(session: Session, user: User, data: ActivityCreate) -> Activity
                 activity_id=activity.id,
                 is_private=data.visibility == "private",
             )
+        )
+    if activity.visibility == "team":
+        # Private activities never leave Carnet (R2).
+        webhooks.emit(
+            session,
+            "activity.logged",
+            {
+                "activity_id": activity.id,
+                "kind": activity.kind,
+                "occurred_at": activity.occurred_at,
+                "contact_id": activity.contact_id,
+                "organization_id": activity.organization_id,
+                "deal_id": activity.deal_id,
+                "text": activity.text,
+            },
         )
     session.commit()
     session.refresh(activity)

@@ -28,6 +28,8 @@ class Settings(BaseSettings):
     # A deal in a stage that needs a quote is "waiting for an answer" after this many days.
     quote_wait_days: int = 7
     max_upload_mb: int = 25
+    # Digests and webhook deliveries run inside `carnet serve`; off for tests and tools.
+    background: bool = True
     # Outgoing mail (the daily digest). No host: no mail is sent.
     smtp_host: str = ""
     smtp_port: int = 587

@@ -20,6 +20,7 @@ from app.customers.models import (
     OrganizationCreate,
     OrganizationUpdate,
 )
+from app.interop import webhooks
 
 # Both keys live in one index; PostgreSQL caps an index entry near 2 700 bytes, and a
 # character may take 4, so they are kept short. Searching past 400 characters is moot.
@@ -364,6 +365,16 @@ def create_contact(
     session.add(contact)
     session.flush()
     record_changes(session, user, "contact", contact.id, {"created": ("", contact.name)})
+    webhooks.emit(
+        session,
+        "contact.created",
+        {
+            "contact_id": contact.id,
+            "name": contact.name,
+            "email": contact.email,
+            "organization_id": contact.organization_id,
+        },
+    )
     if commit:
         session.commit()
         session.refresh(contact)

@@ -32,6 +32,7 @@ from app.deals.models import (
     Stage,
 )
 from app.documents import service as documents
+from app.interop import webhooks
 from app.satisfaction import service as satisfaction
 
 TITLE_KEY_CHARS = 100
@@ -822,9 +823,21 @@ def move_deal(
         raise _missing(stage, missing)
     now = utcnow()
     if stage.id != deal.stage_id:
-        if stage.kind == "won" and deal.status != "won":
+        won = stage.kind == "won" and deal.status != "won"
+        if won:
             satisfaction.link_for_won_deal(session, deal)
         _enter_stage(deal, stage, user_today(user), now)
+        event = {
+            "deal_id": deal.id,
+            "title": deal.title,
+            "old_stage": stage_text(old_stage) if old_stage else None,
+            "new_stage": stage_text(stage),
+            "amount_minor": deal.amount_minor,
+            "currency": deal.currency,
+        }
+        webhooks.emit(session, "deal.stage_changed", event)
+        if won:
+            webhooks.emit(session, "deal.won", event | {"won_on": deal.won_on})
         record_changes(
             session,
             user,

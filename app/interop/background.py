@@ -24,18 +24,35 @@ def one_round(engine, settings) -> None:
             log.exception("digest round failed")
 
 
+WEBHOOK_SECONDS = 5
+
+
+def webhook_round(engine) -> None:
+    from app.interop.webhooks import deliver_due
+
+    with Session(engine, expire_on_commit=False) as session:
+        try:
+            deliver_due(session, datetime.now(UTC))
+        except Exception:
+            log.exception("webhook round failed")
+
+
 @asynccontextmanager
 async def lifespan(app):
     settings = app.state.settings
-    task = None
-    if settings.smtp_host:
+    tasks = []
 
-        async def loop():
-            while True:
-                await asyncio.to_thread(one_round, app.state.engine, settings)
-                await asyncio.sleep(ROUND_SECONDS)
+    async def every(seconds, work, *args):
+        while True:
+            await asyncio.to_thread(work, *args)
+            await asyncio.sleep(seconds)
 
-        task = asyncio.create_task(loop())
+    if settings.background:
+        tasks.append(asyncio.create_task(every(WEBHOOK_SECONDS, webhook_round, app.state.engine)))
+        if settings.smtp_host:
+            tasks.append(
+                asyncio.create_task(every(ROUND_SECONDS, one_round, app.state.engine, settings))
+            )
     yield
-    if task is not None:
+    for task in tasks:
         task.cancel()

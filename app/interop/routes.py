@@ -8,13 +8,13 @@ from app.auth.models import User
 from app.core.errors import FormErrors
 from app.core.forms import MultipartData
 from app.core.i18n import N_, Localizer
-from app.core.ids import IdQuery
+from app.core.ids import IdPath, IdQuery
 from app.core.permissions import ADMIN, RECORDS, AdminUser, RecordUser, SessionDep
 from app.core.schema import utcnow
 from app.core.templating import render
 from app.customers.deps import ContactDep
 from app.deals.deps import StoreDep
-from app.interop import calendar, export, handover, vcard
+from app.interop import calendar, export, handover, vcard, webhooks
 
 public = APIRouter(include_in_schema=False)
 router = APIRouter(include_in_schema=False)
@@ -192,3 +192,37 @@ def export_everything(request: Request, session: SessionDep, user: RecordUser, s
         filename=f"carnet-export-{utcnow():%Y-%m-%d}.zip",
         background=BackgroundTask(path.unlink, missing_ok=True),
     )
+
+
+def _webhooks_page(request, session, user, errors=None, form=None, status=200):
+    context = {
+        "hooks": webhooks.webhooks_with_deliveries(session, user),
+        "events": webhooks.EVENTS,
+        "errors": errors or {},
+        "form": form or {},
+    }
+    return render(request, "interop/webhooks.html", context, status_code=status)
+
+
+@admin.get("/admin/webhooks")
+def webhooks_page(request: Request, session: SessionDep, user: AdminUser):
+    return _webhooks_page(request, session, user)
+
+
+@admin.post("/admin/webhooks")
+def create_webhook(
+    request: Request, session: SessionDep, user: AdminUser, submitted: MultipartData
+):
+    url = submitted.fields.get("url", "")
+    events = submitted.lists.get("events", [])
+    try:
+        webhooks.create_webhook(session, user, url, events)
+    except FormErrors as exc:
+        return _webhooks_page(request, session, user, exc.fields, {"url": url}, 400)
+    return RedirectResponse("/admin/webhooks", 303)
+
+
+@admin.post("/admin/webhooks/{webhook_id}/delete")
+def delete_webhook(session: SessionDep, user: AdminUser, webhook_id: IdPath):
+    webhooks.delete_webhook(session, user, webhook_id)
+    return RedirectResponse("/admin/webhooks", 303)

@@ -1,0 +1,179 @@
+"""Webhooks: events written to an outbox in the same transaction as the change, delivered
+later in the background with an HMAC-SHA256 signature, retried with backoff. A slow or
+broken target never slows a page: pages only add outbox rows."""
+
+import hashlib
+import hmac
+import json
+import secrets
+from datetime import datetime, timedelta
+
+import httpx
+from sqlalchemy import Index
+from sqlmodel import Field, Session, SQLModel, select
+
+from app.core.errors import Forbidden, FormErrors
+from app.core.i18n import N_
+from app.core.schema import utcnow
+
+EVENTS = {
+    "deal.stage_changed": N_("A deal changed stage"),
+    "deal.won": N_("A deal was won"),
+    "contact.created": N_("A contact was created"),
+    "activity.logged": N_("A team activity was logged"),
+}
+MAX_ATTEMPTS = 8
+TIMEOUT = 5.0
+
+
+class Webhook(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    url: str = Field(max_length=500)
+    events: str = Field(max_length=200)
+    secret: str = Field(max_length=64)
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class WebhookDelivery(SQLModel, table=True):
+    __tablename__ = "webhook_delivery"
+    __table_args__ = (
+        Index("ix_webhook_delivery_due", "status", "next_attempt_at"),
+        Index("ix_webhook_delivery_hook", "webhook_id", "id"),
+    )
+    id: int | None = Field(default=None, primary_key=True)
+    webhook_id: int = Field(foreign_key="webhook.id")
+    event: str = Field(max_length=40)
+    payload: str
+    status: str = Field(default="pending", max_length=12)  # pending, delivered, failed
+    attempts: int = 0
+    next_attempt_at: datetime = Field(default_factory=utcnow)
+    last_status: int | None = None
+    last_error: str = Field(default="", max_length=500)
+    created_at: datetime = Field(default_factory=utcnow)
+    delivered_at: datetime | None = None
+
+
+def emit(session: Session, event: str, data: dict) -> None:
+    """Queues the event for every webhook that asked for it, in the caller's transaction:
+    it goes out only if the change itself is committed."""
+    hooks = session.exec(select(Webhook).where(Webhook.events.contains(event))).all()
+    if not hooks:
+        return
+    body = json.dumps(
+        {"event": event, "occurred_at": utcnow().isoformat(), "data": data},
+        ensure_ascii=False,
+        default=str,
+    )
+    for hook in hooks:
+        if event in hook.events.split(","):
+            session.add(WebhookDelivery(webhook_id=hook.id, event=event, payload=body))
+
+
+def signature(secret: str, body: bytes) -> str:
+    return "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
+
+
+def backoff(attempts: int) -> timedelta:
+    """30 s, 1 min, 2 min, … capped at an hour."""
+    return timedelta(seconds=min(30 * 2 ** (attempts - 1), 3600))
+
+
+def deliver_due(session: Session, now: datetime, client: httpx.Client | None = None) -> int:
+    """Posts every delivery that is due; returns how many were attempted."""
+    due = session.exec(
+        select(WebhookDelivery, Webhook)
+        .join(Webhook, Webhook.id == WebhookDelivery.webhook_id)
+        .where(WebhookDelivery.status == "pending", WebhookDelivery.next_attempt_at <= now)
+        .order_by(WebhookDelivery.next_attempt_at, WebhookDelivery.id)
+        .limit(100)
+    ).all()
+    own = client is None
+    client = client or httpx.Client(timeout=TIMEOUT, follow_redirects=False)
+    try:
+        for delivery, hook in due:
+            body = delivery.payload.encode()
+            headers = {
+                "Content-Type": "application/json",
+                "User-Agent": "Carnet-Webhooks/1",
+                "X-Carnet-Event": delivery.event,
+                "X-Carnet-Delivery": str(delivery.id),
+                "X-Carnet-Signature": signature(hook.secret, body),
+            }
+            delivery.attempts += 1
+            try:
+                response = client.post(hook.url, content=body, headers=headers)
+                delivery.last_status = response.status_code
+                delivery.last_error = "" if response.is_success else response.text[:200]
+                ok = response.is_success
+            except httpx.HTTPError as exc:
+                delivery.last_status = None
+                delivery.last_error = f"{type(exc).__name__}: {exc}"[:500]
+                ok = False
+            if ok:
+                delivery.status = "delivered"
+                delivery.delivered_at = utcnow()
+            elif delivery.attempts >= MAX_ATTEMPTS:
+                delivery.status = "failed"
+            else:
+                delivery.next_attempt_at = now + backoff(delivery.attempts)
+            session.add(delivery)
+            session.commit()
+    finally:
+        if own:
+            client.close()
+    return len(due)
+
+
+def _require_admin(user) -> None:
+    if not user.is_admin:
+        raise Forbidden
+
+
+def create_webhook(session: Session, user, url: str, events: list[str]) -> Webhook:
+    _require_admin(user)
+    errors = FormErrors()
+    url = url.strip()
+    if (
+        not (url.startswith("http://") or url.startswith("https://"))
+        or len(url) > 500
+        or " " in url
+    ):
+        errors.add("url", N_("Enter a web address starting with http:// or https://."))
+    chosen = [e for e in events if e in EVENTS]
+    if not chosen:
+        errors.add("events", N_("Pick at least one event."))
+    errors.raise_if_any()
+    hook = Webhook(url=url, events=",".join(chosen), secret=secrets.token_hex(24))
+    session.add(hook)
+    session.commit()
+    session.refresh(hook)
+    return hook
+
+
+def delete_webhook(session: Session, user, hook_id: int) -> None:
+    _require_admin(user)
+    hook = session.get(Webhook, hook_id)
+    if hook is not None:
+        for delivery in session.exec(
+            select(WebhookDelivery).where(WebhookDelivery.webhook_id == hook.id)
+        ):
+            session.delete(delivery)
+        session.delete(hook)
+        session.commit()
+
+
+def webhooks_with_deliveries(session: Session, user, per_hook: int = 20):
+    _require_admin(user)
+    hooks = session.exec(select(Webhook).order_by(Webhook.id).limit(100)).all()
+    return [
+        (
+            hook,
+            session.exec(
+                select(WebhookDelivery)
+                .where(WebhookDelivery.webhook_id == hook.id)
+                .order_by(WebhookDelivery.id.desc())
+                .limit(per_hook)
+            ).all(),
+        )
+        for hook in hooks
+    ]

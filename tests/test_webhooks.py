@@ -1,0 +1,134 @@
+"""Webhooks: signed deliveries to a real HTTP server, retried with backoff, visible to admins."""
+
+import hashlib
+import hmac
+import json
+import threading
+from datetime import timedelta
+from http.server import BaseHTTPRequestHandler, HTTPServer
+
+import pytest
+from sqlmodel import select
+
+from app.core.schema import utcnow
+from app.interop.webhooks import WebhookDelivery, create_webhook, deliver_due
+
+
+class Receiver:
+    """A real HTTP server on 127.0.0.1 that answers with the next status of `answers`."""
+
+    def __init__(self, answers):
+        self.answers = list(answers)
+        self.requests = []
+        receiver = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self):
+                body = self.rfile.read(int(self.headers["Content-Length"]))
+                receiver.requests.append((dict(self.headers), body))
+                code = receiver.answers.pop(0) if receiver.answers else 200
+                self.send_response(code)
+                self.end_headers()
+                self.wfile.write(b"ok" if code < 300 else b"boom")
+
+            def log_message(self, *args):
+                pass
+
+        self.server = HTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_port}/hook"
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread.start()
+
+    def close(self):
+        self.server.shutdown()
+        self.server.server_close()
+
+
+@pytest.fixture
+def receiver():
+    made = []
+
+    def make(*answers):
+        made.append(Receiver(answers))
+        return made[-1]
+
+    yield make
+    for r in made:
+        r.close()
+
+
+def test_a_won_deal_is_delivered_signed_after_a_retry(
+    receiver, session, admin, seller, make_deal, make_contact, stage_by_key
+):
+    from decimal import Decimal
+
+    from app.deals.models import DealMove
+    from app.deals.service import move_deal
+
+    target = receiver(500, 200, 200)
+    hook = create_webhook(session, admin, target.url, ["deal.stage_changed", "deal.won"])
+    deal = make_deal(contact_id=make_contact().id)
+    move_deal(
+        session,
+        seller,
+        deal,
+        DealMove(
+            stage_id=stage_by_key("won").id, amount=Decimal("10"), expected_close_on=utcnow().date()
+        ),
+    )
+    now = utcnow()
+    assert deliver_due(session, now) == 2
+    statuses = {d.event: d for d in session.exec(select(WebhookDelivery))}
+    assert statuses["deal.stage_changed"].status == "pending"  # got a 500: retried later
+    assert statuses["deal.stage_changed"].next_attempt_at > now
+    assert statuses["deal.won"].status == "delivered"
+    assert deliver_due(session, now) == 0  # not due yet: backoff
+    assert deliver_due(session, now + timedelta(minutes=1)) == 1
+    assert statuses["deal.stage_changed"].status == "delivered"
+    assert statuses["deal.stage_changed"].attempts == 2
+    headers, body = target.requests[-1]
+    expected = "sha256=" + hmac.new(hook.secret.encode(), body, hashlib.sha256).hexdigest()
+    assert headers["X-Carnet-Signature"] == expected
+    payload = json.loads(body)
+    assert payload["event"] == "deal.stage_changed"
+    assert payload["data"]["old_stage"] == "Lead" and payload["data"]["new_stage"] == "Won"
+
+
+def test_private_activities_never_leave_and_team_ones_do(
+    receiver, session, admin, seller, make_contact, make_activity
+):
+    target = receiver()
+    create_webhook(session, admin, target.url, ["activity.logged", "contact.created"])
+    contact = make_contact("Zoé Petit")
+    make_activity(seller, contact, text="Team call")
+    make_activity(seller, contact, text="Private thought", visibility="private")
+    deliver_due(session, utcnow())
+    bodies = [json.loads(body) for _h, body in target.requests]
+    assert [b["event"] for b in bodies] == ["contact.created", "activity.logged"]
+    assert "Private thought" not in json.dumps(bodies)
+
+
+def test_a_target_that_hangs_or_refuses_does_not_break_delivery(
+    session, admin, make_contact, monkeypatch
+):
+    import app.interop.webhooks as webhooks
+
+    monkeypatch.setattr(webhooks, "TIMEOUT", 0.5)
+    create_webhook(session, admin, "http://127.0.0.1:9/closed", ["contact.created"])
+    make_contact()
+    assert deliver_due(session, utcnow()) == 1
+    delivery = session.exec(select(WebhookDelivery)).one()
+    assert delivery.status == "pending" and "ConnectError" in delivery.last_error
+
+
+def test_the_admin_sees_each_deliverys_status(client_for, admin, session, receiver, make_contact):
+    target = receiver(200)
+    client = client_for(admin)
+    r = client.post("/admin/webhooks", data={"url": target.url, "events": ["contact.created"]})
+    assert r.status_code == 303
+    make_contact()
+    deliver_due(session, utcnow())
+    page = client.get("/admin/webhooks").text
+    assert target.url in page and "delivered" in page and "contact.created" in page
+    bad = client.post("/admin/webhooks", data={"url": "ftp://x", "events": []})
+    assert bad.status_code == 400 and "http://" in bad.text
