@@ -221,6 +221,7 @@ def create_app(settings: Settings | None = None, engine=None, check_schema: bool
     from app.deals import routes as deals_routes
     from app.documents import api as documents_api
     from app.documents import routes as documents_routes
+    from app.interop import import_routes
     from app.interop import routes as interop_routes
     from app.reports import api as reports_api
     from app.reports import routes as reports_routes
@@ -232,6 +233,7 @@ def create_app(settings: Settings | None = None, engine=None, check_schema: bool
     satisfaction_routes.mount(app)
     reports_routes.mount(app)
     interop_routes.mount(app)
+    import_routes.mount(app)
     for module in (customers_api, activities_api, deals_api, documents_api, reports_api):
         module.mount(app)
     return app

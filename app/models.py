@@ -6,7 +6,7 @@ from app.core.audit import AuditEntry
 from app.customers.models import Contact, Organization
 from app.deals.models import Deal, DealContact, Stage
 from app.documents.models import Document, DocumentVersion
-from app.interop.models import CalendarFeed
+from app.interop.models import CalendarFeed, ImportJob, ImportRecord
 from app.interop.webhooks import Webhook, WebhookDelivery
 from app.satisfaction.models import (
     AppSetting,
@@ -26,6 +26,8 @@ __all__ = [
     "Deal",
     "DealContact",
     "Document",
+    "ImportJob",
+    "ImportRecord",
     "DocumentVersion",
     "FollowUp",
     "LoginFailure",

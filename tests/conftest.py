@@ -283,7 +283,12 @@ def world(
     from app.interop.calendar import feed_token, new_feed
 
     new_feed(session, seller)
+    from app.interop.importing import start_import
+
+    csv_file = upload("people.csv", b"name,email\nZed,zed@example.test\n")
+    job = start_import(session, seller, settings, csv_file, "contacts")
     return {
+        "import_id": job.id,
         "webhook_id": 1,
         "calendar_token": feed_token(session, seller, settings.resolved_secret_key()),
         "token": token_of(settings.resolved_secret_key(), link),

@@ -33,7 +33,7 @@ def test_migrations_go_down_and_up_again(database_url):
     command.upgrade(cfg, "head")
     engine = make_engine(database_url)
     with engine.connect() as conn:
-        assert MigrationContext.configure(conn).get_current_heads() == ("0005",)
+        assert MigrationContext.configure(conn).get_current_heads() == ("0006",)
     engine.dispose()
 
 

@@ -61,7 +61,8 @@ def parse_decimal_input(text: str, language: str = "en") -> Decimal | None:
     if not text:
         return None
     try:
-        return parse_decimal(text, locale=language, strict=True)
+        # Spaces group thousands in French (1 234,50): Babel wants its own space there.
+        return parse_decimal(text.replace(" ", ""), locale=language, strict=True)
     except NumberFormatError:
         try:
             value = Decimal(text.replace(" ", ""))

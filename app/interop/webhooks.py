@@ -9,7 +9,7 @@ import secrets
 from datetime import datetime, timedelta
 
 import httpx
-from sqlalchemy import Index
+from sqlalchemy import Index, insert
 from sqlmodel import Field, Session, SQLModel, select
 
 from app.core.errors import Forbidden, FormErrors
@@ -67,6 +67,37 @@ def emit(session: Session, event: str, data: dict) -> None:
     for hook in hooks:
         if event in hook.events.split(","):
             session.add(WebhookDelivery(webhook_id=hook.id, event=event, payload=body))
+
+
+def subscribed(session: Session, event: str) -> list[Webhook]:
+    hooks = session.exec(select(Webhook).where(Webhook.events.contains(event))).all()
+    return [h for h in hooks if event in h.events.split(",")]
+
+
+def emit_many(session: Session, hooks: list[Webhook], event: str, items: list[dict]) -> None:
+    """emit() for a batch (an import): the hooks are looked up once by the caller."""
+    rows = []
+    for data in items:
+        body = json.dumps(
+            {"event": event, "occurred_at": utcnow().isoformat(), "data": data},
+            ensure_ascii=False,
+            default=str,
+        )
+        rows.extend(
+            {
+                "webhook_id": h.id,
+                "event": event,
+                "payload": body,
+                "status": "pending",
+                "attempts": 0,
+                "next_attempt_at": utcnow(),
+                "last_error": "",
+                "created_at": utcnow(),
+            }
+            for h in hooks
+        )
+    if rows:
+        session.execute(insert(WebhookDelivery), rows)
 
 
 def signature(secret: str, body: bytes) -> str:

@@ -1,0 +1,131 @@
+"""Pages of the spreadsheet import: upload, mapping and preview, progress, report, undo."""
+
+import json
+
+from fastapi import APIRouter, FastAPI, Request
+from fastapi.responses import RedirectResponse, Response
+
+from app.core.errors import FormErrors
+from app.core.forms import FormData, MultipartData
+from app.core.ids import IdPath
+from app.core.permissions import RECORDS, RecordUser, SessionDep
+from app.core.templating import is_htmx, render
+from app.interop import importing
+
+router = APIRouter(include_in_schema=False)
+
+# Smaller files import within the request; larger ones in the background, with progress.
+INLINE_ROWS = 2000
+
+
+def mount(app: FastAPI) -> None:
+    app.include_router(router, dependencies=RECORDS)
+
+
+def _start_page(request, session, user, errors=None, status=200):
+    context = {
+        "jobs": importing.list_jobs(session, user),
+        "entities": importing.ENTITIES,
+        "errors": errors or {},
+    }
+    return render(request, "interop/imports.html", context, status_code=status)
+
+
+@router.get("/imports")
+def imports_page(request: Request, session: SessionDep, user: RecordUser):
+    return _start_page(request, session, user)
+
+
+@router.post("/imports")
+def start_import(request: Request, session: SessionDep, user: RecordUser, submitted: MultipartData):
+    settings = request.app.state.settings
+    try:
+        job = importing.start_import(
+            session, user, settings, submitted.file("file"), submitted.fields.get("entity", "")
+        )
+    except FormErrors as exc:
+        return _start_page(request, session, user, exc.fields, 400)
+    return RedirectResponse(f"/imports/{job.id}", 303)
+
+
+def _job_page(request, session, user, job, errors=None, status=200):
+    settings = request.app.state.settings
+    context = {"job": job, "errors": errors or {}, "fields": importing.FIELDS[job.entity]}
+    if job.status in ("mapping", "ready", "failed"):
+        try:
+            context["preview"] = importing.preview(session, user, job, settings)
+        except FormErrors as exc:
+            context["errors"] = exc.fields
+        context["mapping"] = {int(k): v for k, v in json.loads(job.mapping).items()}
+        context["headers"] = json.loads(job.headers)
+    elif job.status == "running":
+        context["done_rows"] = importing.PROGRESS.get(job.id, 0)
+    else:
+        context["report"] = json.loads(job.report or "{}")
+    return render(request, "interop/import.html", context, status_code=status)
+
+
+@router.get("/imports/{import_id}")
+def import_page(request: Request, session: SessionDep, user: RecordUser, import_id: IdPath):
+    job = importing.get_job(session, user, import_id)
+    return _job_page(request, session, user, job)
+
+
+@router.post("/imports/{import_id}/mapping")
+def save_mapping(
+    request: Request, session: SessionDep, user: RecordUser, import_id: IdPath, form: FormData
+):
+    job = importing.get_job(session, user, import_id)
+    mapping = {
+        int(k.removeprefix("column_")): v
+        for k, v in form.items()
+        if k.startswith("column_") and k.removeprefix("column_").isdigit() and v
+    }
+    try:
+        importing.set_mapping(session, user, job, mapping)
+    except FormErrors as exc:
+        return _job_page(request, session, user, job, exc.fields, 400)
+    return RedirectResponse(f"/imports/{job.id}", 303)
+
+
+@router.post("/imports/{import_id}/run")
+def run_import(
+    request: Request, session: SessionDep, user: RecordUser, import_id: IdPath, form: FormData
+):
+    job = importing.get_job(session, user, import_id)
+    decisions = {k.removeprefix("group_"): v for k, v in form.items() if k.startswith("group_")}
+    default = form.get("default_action", "merge")
+    settings = request.app.state.settings
+    if job.total_rows > INLINE_ROWS:
+        job.status = "running"
+        session.add(job)
+        session.commit()
+        importing.run_in_background(
+            request.app.state.engine, job.id, user.id, settings, decisions, default
+        )
+        return RedirectResponse(f"/imports/{job.id}", 303)
+    try:
+        importing.run_import(session, user, job, settings, decisions, default)
+    except FormErrors as exc:
+        session.rollback()
+        return _job_page(request, session, user, job, exc.fields, 400)
+    return RedirectResponse(f"/imports/{job.id}", 303)
+
+
+@router.get("/imports/{import_id}/progress")
+def import_progress(request: Request, session: SessionDep, user: RecordUser, import_id: IdPath):
+    job = importing.get_job(session, user, import_id)
+    if job.status != "running" and is_htmx(request):
+        return Response(status_code=204, headers={"HX-Refresh": "true"})
+    context = {"job": job, "done_rows": importing.PROGRESS.get(job.id, 0)}
+    return render(request, "interop/_progress.html", context)
+
+
+@router.post("/imports/{import_id}/undo")
+def undo_import(request: Request, session: SessionDep, user: RecordUser, import_id: IdPath):
+    job = importing.get_job(session, user, import_id)
+    try:
+        importing.undo_import(session, user, job)
+    except FormErrors as exc:
+        return _job_page(request, session, user, job, exc.fields, 400)
+    return RedirectResponse(f"/imports/{job.id}", 303)
