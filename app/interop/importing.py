@@ -608,6 +608,27 @@ def _combine(values: list[dict]) -> dict:
     return out
 
 
+def _insert_all(session: Session, model, rows: list[dict]) -> list[int]:
+    """One multi-row INSERT; the new ids come back in the rows' order."""
+    stmt = insert(model).returning(model.id, sort_by_parameter_order=True)
+    return session.execute(stmt, rows).scalars().all()
+
+
+def _organization_row(user: User, org: Organization, now) -> dict:
+    return {
+        "name": org.name,
+        "website": org.website,
+        "phone": org.phone,
+        "tags": org.tags,
+        "notes": org.notes,
+        "owner_id": user.id if user.is_seller else None,
+        "sort_key": sort_key(org.name),
+        "search_text": organization_search_text(org),
+        "created_at": now,
+        "updated_at": now,
+    }
+
+
 def _organizations_by_name(session: Session, user: User, job, names: set[str]) -> dict[str, int]:
     """Existing organizations by folded name; missing ones created (and recorded)."""
     ids: dict[str, int] = {}
@@ -622,30 +643,8 @@ def _organizations_by_name(session: Session, user: User, job, names: set[str]) -
     now = utcnow()
     for start in range(0, len(missing), BATCH):
         chunk = missing[start : start + BATCH]
-        rows = []
-        for name in chunk:
-            org = Organization(name=name[:200])
-            rows.append(
-                {
-                    "name": org.name,
-                    "website": "",
-                    "phone": "",
-                    "tags": "",
-                    "notes": "",
-                    "owner_id": user.id if user.is_seller else None,
-                    "sort_key": sort_key(org.name),
-                    "search_text": organization_search_text(org),
-                    "created_at": now,
-                    "updated_at": now,
-                }
-            )
-        new_ids = (
-            session.execute(
-                insert(Organization).returning(Organization.id, sort_by_parameter_order=True), rows
-            )
-            .scalars()
-            .all()
-        )
+        rows = [_organization_row(user, Organization(name=name[:200]), now) for name in chunk]
+        new_ids = _insert_all(session, Organization, rows)
         _recorded(session, user, job, "organization", new_ids, [r["name"] for r in rows])
         for name, oid in zip(chunk, new_ids, strict=True):
             ids[fold(name)] = oid
@@ -728,13 +727,7 @@ def _write_contacts(session, user, job, creates, merges):
                     "updated_at": now,
                 }
             )
-        ids = (
-            session.execute(
-                insert(Contact).returning(Contact.id, sort_by_parameter_order=True), rows
-            )
-            .scalars()
-            .all()
-        )
+        ids = _insert_all(session, Contact, rows)
         _recorded(session, user, job, "contact", ids, [r["name"] for r in rows])
         if hooks:
             webhooks.emit_many(
@@ -812,27 +805,8 @@ def _write_organizations(session, user, job, creates, merges):
                 tags=clean_tags(v.get("tags", "")),
                 notes=v.get("notes", ""),
             )
-            rows.append(
-                {
-                    "name": org.name,
-                    "website": org.website,
-                    "phone": org.phone,
-                    "tags": org.tags,
-                    "notes": org.notes,
-                    "owner_id": user.id if user.is_seller else None,
-                    "sort_key": sort_key(org.name),
-                    "search_text": organization_search_text(org),
-                    "created_at": now,
-                    "updated_at": now,
-                }
-            )
-        ids = (
-            session.execute(
-                insert(Organization).returning(Organization.id, sort_by_parameter_order=True), rows
-            )
-            .scalars()
-            .all()
-        )
+            rows.append(_organization_row(user, org, now))
+        ids = _insert_all(session, Organization, rows)
         _recorded(session, user, job, "organization", ids, [r["name"] for r in rows])
         created.extend(r["name"] for r in rows)
         PROGRESS[job.id] = PROGRESS.get(job.id, 0) + len(rows)
@@ -916,11 +890,7 @@ def _write_deals(session, user, job, creates, merges):
                     "version": 1,
                 }
             )
-        ids = (
-            session.execute(insert(Deal).returning(Deal.id, sort_by_parameter_order=True), rows)
-            .scalars()
-            .all()
-        )
+        ids = _insert_all(session, Deal, rows)
         links = [
             {"deal_id": i, "contact_id": contact_ids[v["contact_email"].lower()]}
             for i, v in zip(ids, chunk, strict=True)

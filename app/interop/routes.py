@@ -83,42 +83,33 @@ def contacts_vcard(
     return _vcard_response(vcard.export_contacts(session, user, contacts), "contacts.vcf")
 
 
+def _vcard_page(request, errors, report, status=200):
+    context = {"errors": errors, "report": report}
+    return render(request, "interop/vcard_import.html", context, status_code=status)
+
+
 @router.get("/import/vcard")
 def vcard_import_page(request: Request, user: RecordUser):
-    return render(request, "interop/vcard_import.html", {"errors": {}, "report": None})
+    return _vcard_page(request, {}, None)
 
 
 @router.post("/import/vcard")
 def import_vcard(request: Request, session: SessionDep, user: RecordUser, submitted: MultipartData):
     upload = submitted.file("file")
+    limit = request.app.state.settings.max_upload_bytes
+    data = upload.file.read(limit + 1) if upload is not None else b""
     errors = FormErrors()
     if upload is None:
         errors.add("file", N_("Choose a file to upload."))
-        return render(
-            request,
-            "interop/vcard_import.html",
-            {"errors": errors.fields, "report": None},
-            status_code=400,
-        )
-    data = upload.file.read(request.app.state.settings.max_upload_bytes + 1)
-    if len(data) > request.app.state.settings.max_upload_bytes:
+    elif len(data) > limit:
         errors.add("file", N_("This file is larger than the upload limit."))
-        return render(
-            request,
-            "interop/vcard_import.html",
-            {"errors": errors.fields, "report": None},
-            status_code=400,
-        )
+    if errors:
+        return _vcard_page(request, errors.fields, None, 400)
     try:
         report = vcard.import_cards(session, user, data)
     except FormErrors as exc:
-        return render(
-            request,
-            "interop/vcard_import.html",
-            {"errors": exc.fields, "report": None},
-            status_code=400,
-        )
-    return render(request, "interop/vcard_import.html", {"errors": {}, "report": report})
+        return _vcard_page(request, exc.fields, None, 400)
+    return _vcard_page(request, {}, report)
 
 
 def _sellers(session) -> list[User]:
