@@ -39,13 +39,27 @@ def run_migrations_online() -> None:
 
 
 def _run(connection) -> None:
+    sqlite = connection.dialect.name == "sqlite"
+    if sqlite and not connection.in_transaction():
+        # Batch mode rebuilds a table (copy, drop, rename); with foreign keys enforced, the
+        # drop of a referenced table fails once it holds rows. SQLite honours this pragma
+        # only outside a transaction, so it goes straight to the driver; the check after
+        # the migrations makes sure no reference was broken.
+        connection.connection.driver_connection.execute("PRAGMA foreign_keys=OFF")
     context.configure(
         connection=connection,
         target_metadata=target_metadata,
-        render_as_batch=connection.dialect.name == "sqlite",
+        render_as_batch=sqlite,
     )
     with context.begin_transaction():
         context.run_migrations()
+    if sqlite and not connection.in_transaction():
+        broken = connection.connection.driver_connection.execute(
+            "PRAGMA foreign_key_check"
+        ).fetchall()
+        connection.connection.driver_connection.execute("PRAGMA foreign_keys=ON")
+        if broken:
+            raise RuntimeError(f"Migration broke foreign keys: {broken[:5]}")
 
 
 if context.is_offline_mode():

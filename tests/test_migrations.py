@@ -1,7 +1,7 @@
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
-from sqlmodel import SQLModel
+from sqlmodel import Session, SQLModel
 
 import app.models  # noqa: F401
 from app.core.config import Settings
@@ -54,3 +54,47 @@ def test_the_default_pipeline_is_seeded_by_the_migration(session):
     assert stages[3].facts == ["quote"]
     assert stages[5].facts == ["amount", "close_date"]
     assert stages[6].facts == ["loss_reason"]
+
+
+def test_migrations_upgrade_a_populated_database(tmp_path):
+    """Batch mode rebuilds tables that others reference: it must work with data in them."""
+    from alembic import command
+    from sqlalchemy import text
+
+    from app.core.db import alembic_config
+
+    url = f"sqlite:///{tmp_path / 'old.db'}"
+    cfg = alembic_config(url)
+    command.upgrade(cfg, "0003")
+    engine = make_engine(url)
+    with Session(engine) as session:
+        session.execute(
+            text(
+                "INSERT INTO user (email, name, password_hash, is_seller, is_manager, is_admin, "
+                "is_active, timezone, created_at) VALUES ('a@b.c', 'A', 'x', 1, 0, 0, 1, "
+                "'Europe/Paris', '2026-01-01 00:00:00')"
+            )
+        )
+        session.execute(
+            text(
+                "INSERT INTO organization (name, website, phone, tags, notes, sort_key, "
+                "search_text, created_at, updated_at) VALUES ('Acme', '', '', '', '', 'acme', "
+                "'acme', '2026-01-01 00:00:00', '2026-01-01 00:00:00')"
+            )
+        )
+        session.execute(
+            text(
+                "INSERT INTO contact (name, email, phone, title, organization_id, tags, notes, "
+                "language, sort_key, search_text, created_at, updated_at) VALUES ('Zoé', '', '', "
+                "'', 1, '', '', '', 'zoe', 'zoe', '2026-01-01 00:00:00', '2026-01-01 00:00:00')"
+            )
+        )
+        session.commit()
+    engine.dispose()
+    command.upgrade(cfg, "head")
+    engine = make_engine(url)
+    with engine.connect() as conn:
+        assert MigrationContext.configure(conn).get_current_heads() == ("0006",)
+        assert conn.execute(text("SELECT name FROM contact")).scalar_one() == "Zoé"
+        assert conn.execute(text("PRAGMA foreign_keys")).scalar_one() == 1
+    engine.dispose()
