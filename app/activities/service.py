@@ -14,6 +14,7 @@ from sqlmodel import Session, select
 from app.activities.due_dates import parse_due
 from app.activities.models import Activity, ActivityCreate, ActivityUpdate, FollowUp
 from app.auth.models import User
+from app.core.access import require_records
 from app.core.clock import user_today, week_of
 from app.core.errors import Forbidden, FormErrors, NotFound
 from app.core.i18n import N_, language_from_header
@@ -26,11 +27,6 @@ from app.documents.service import sync_activity_privacy
 from app.interop import webhooks
 
 DUE_HELP = N_("Write a date like +3d, tomorrow, friday or 2026-12-01.")
-
-
-def _require_records(user: User) -> None:
-    if not user.can_see_records:
-        raise Forbidden
 
 
 def visible_to(user: User):
@@ -50,7 +46,7 @@ def _user_language(user: User) -> str:
 
 def log_activity(session: Session, user: User, data: ActivityCreate) -> Activity:
     """Saves an activity and, when given, its next step, in one transaction."""
-    _require_records(user)
+    require_records(user)
     errors = FormErrors()
     contact = organization = None
     if data.contact_id is not None:
@@ -138,7 +134,7 @@ def log_activity(session: Session, user: User, data: ActivityCreate) -> Activity
 
 
 def get_activity(session: Session, user: User, activity_id: int) -> Activity:
-    _require_records(user)
+    require_records(user)
     activity = session.get(Activity, activity_id)
     if activity is None or (activity.visibility != "team" and activity.author_id != user.id):
         raise NotFound
@@ -148,7 +144,7 @@ def get_activity(session: Session, user: User, activity_id: int) -> Activity:
 def update_activity(
     session: Session, user: User, activity: Activity, data: ActivityUpdate
 ) -> Activity:
-    _require_records(user)
+    require_records(user)
     if activity.author_id != user.id:
         # Colleagues may read a team activity, but only its author rewrites it.
         raise Forbidden
@@ -211,21 +207,21 @@ def _timeline(session: Session, user: User, where, cursor: str | None, limit: in
 def contact_timeline(
     session: Session, user: User, contact: Contact, cursor: str | None = None, limit=None
 ) -> Page[TimelineEntry]:
-    _require_records(user)
+    require_records(user)
     return _timeline(session, user, Activity.contact_id == contact.id, cursor, limit)
 
 
 def organization_timeline(
     session: Session, user: User, org: Organization, cursor: str | None = None, limit=None
 ) -> Page[TimelineEntry]:
-    _require_records(user)
+    require_records(user)
     return _timeline(session, user, Activity.organization_id == org.id, cursor, limit)
 
 
 def deal_timeline(
     session: Session, user: User, deal: Deal, cursor: str | None = None, limit=None
 ) -> Page[TimelineEntry]:
-    _require_records(user)
+    require_records(user)
     return _timeline(session, user, Activity.deal_id == deal.id, cursor, limit)
 
 
@@ -233,7 +229,7 @@ def my_activities(
     session: Session, user: User, cursor: str | None = None, limit=None
 ) -> Page[TimelineEntry]:
     """R3: "my" lists are always the current user's own."""
-    _require_records(user)
+    require_records(user)
     return _timeline(session, user, Activity.author_id == user.id, cursor, limit)
 
 
@@ -270,7 +266,7 @@ def my_follow_ups(
     day: date | None = None,
 ) -> Page[FollowUpRow]:
     """My open follow-ups in one section, oldest due first; R3: never anyone else's."""
-    _require_records(user)
+    require_records(user)
     limit = clamp_limit(limit, 20)
     stmt = (
         select(FollowUp, Contact.name, Organization.name)
@@ -324,7 +320,7 @@ def today_for(session: Session, user: User, quote_wait_days: int = 7) -> Today:
     """The seller's day: overdue, due today, the next 7 days, recent activities, and the
     deals that need them. Only theirs. Each list shows its first 20; the rest is one
     "more" away, so the page stays light."""
-    _require_records(user)
+    require_records(user)
     return Today(
         day=user_today(user),
         overdue=my_follow_ups(session, user, "overdue"),
@@ -337,7 +333,7 @@ def today_for(session: Session, user: User, quote_wait_days: int = 7) -> Today:
 
 def get_follow_up(session: Session, user: User, follow_up_id: int) -> FollowUp:
     """Follow-ups are their owner's to work on; others see them on the record only."""
-    _require_records(user)
+    require_records(user)
     follow_up = session.get(FollowUp, follow_up_id)
     if follow_up is None or follow_up.owner_id != user.id:
         raise NotFound
@@ -353,7 +349,7 @@ def follow_up_row(session: Session, user: User, follow_up: FollowUp) -> FollowUp
 
 
 def mark_done(session: Session, user: User, follow_up: FollowUp, done: bool = True) -> FollowUp:
-    _require_records(user)
+    require_records(user)
     follow_up.done_at = utcnow() if done else None
     session.add(follow_up)
     session.commit()
@@ -361,7 +357,7 @@ def mark_done(session: Session, user: User, follow_up: FollowUp, done: bool = Tr
 
 
 def reschedule(session: Session, user: User, follow_up: FollowUp, when: str) -> FollowUp:
-    _require_records(user)
+    require_records(user)
     errors = FormErrors()
     try:
         due = parse_due(when, user_today(user), _user_language(user))
@@ -391,7 +387,7 @@ def next_follow_up(
     organization_id: int | None = None,
 ) -> NextStep | None:
     """The record's next open step, team-visible or mine (R2)."""
-    _require_records(user)
+    require_records(user)
     where = (
         FollowUp.contact_id == contact_id
         if contact_id is not None
@@ -424,7 +420,7 @@ def log_from_quick_entry(
 ) -> Activity:
     """Quick entry: when no contact was picked from the suggestions, the typed letters
     pick it if they match exactly one; otherwise the user chooses among the matches."""
-    _require_records(user)
+    require_records(user)
     if data.contact_id is None and data.organization_id is None and contact_query.strip():
         from app.customers.service import find_contacts
 

@@ -11,8 +11,8 @@ from sqlmodel import Session
 
 from app.auth import service as auth_service
 from app.auth.models import User
+from app.core.access import require_admin, require_manager, require_records
 from app.core.db import get_session
-from app.core.errors import Forbidden
 from app.core.security import same
 
 SESSION_COOKIE = "carnet_session"
@@ -77,14 +77,12 @@ async def csrf_protect(request: Request, user: Annotated[User, Depends(current_u
 
 
 async def record_user(user: Annotated[User, Depends(current_user)]) -> User:
-    if not user.can_see_records:
-        raise Forbidden
+    require_records(user)
     return user
 
 
 async def admin_user(user: Annotated[User, Depends(current_user)]) -> User:
-    if not user.is_admin:
-        raise Forbidden
+    require_admin(user)
     return user
 
 
@@ -95,8 +93,7 @@ AdminUser = Annotated[User, Depends(admin_user)]
 
 async def manager_user(user: Annotated[User, Depends(current_user)]) -> User:
     """Team outcomes are for managers: aggregates only, K-suppressed (R4)."""
-    if not user.is_manager:
-        raise Forbidden
+    require_manager(user)
     return user
 
 

@@ -6,8 +6,9 @@ from sqlalchemy import and_, or_, update
 from sqlmodel import Session, select
 
 from app.auth.models import User
+from app.core.access import require_records
 from app.core.audit import changes_between, record_changes
-from app.core.errors import Forbidden, FormErrors, NotFound
+from app.core.errors import FormErrors, NotFound
 from app.core.i18n import N_
 from app.core.pagination import Page, clamp_limit, decode_cursor, encode_cursor
 from app.core.schema import utcnow
@@ -60,11 +61,6 @@ def _record_update(session, user, record_type, record, names, before) -> None:
 
 def sort_key(name: str) -> str:
     return fold(name)[:SORT_KEY_CHARS]
-
-
-def _require_records(user: User) -> None:
-    if not user.can_see_records:
-        raise Forbidden
 
 
 def _check_email(email: str, errors: FormErrors) -> None:
@@ -135,7 +131,7 @@ def list_organizations(
     limit: int | None = None,
     archived: bool = False,
 ) -> Page[OrganizationRow]:
-    _require_records(user)
+    require_records(user)
     stmt = select(
         Organization.id,
         Organization.name,
@@ -162,13 +158,13 @@ def list_organizations_full(
     archived: bool = False,
 ) -> Page[Organization]:
     """Whole records, for the API."""
-    _require_records(user)
+    require_records(user)
     stmt = _searched(select(Organization), Organization, query, archived, cursor)
     return _page(session, stmt, limit, _whole, _record_key)
 
 
 def get_organization(session: Session, user: User, organization_id: int) -> Organization:
-    _require_records(user)
+    require_records(user)
     org = session.get(Organization, organization_id)
     if org is None:
         raise NotFound
@@ -179,7 +175,7 @@ def create_organization(
     session: Session, user: User, data: OrganizationCreate, *, commit: bool = True
 ) -> Organization:
     """With commit=False the caller (an import) commits many records as one."""
-    _require_records(user)
+    require_records(user)
     org = Organization.model_validate(data)
     org.owner_id = user.id if user.is_seller else None
     org.sort_key = sort_key(org.name)
@@ -196,7 +192,7 @@ def create_organization(
 def update_organization(
     session: Session, user: User, org: Organization, data: OrganizationUpdate
 ) -> Organization:
-    _require_records(user)
+    require_records(user)
     changes = data.model_dump(exclude_unset=True)
     if changes.get("name") is None:
         changes.pop("name", None)
@@ -229,7 +225,7 @@ def _refresh_contacts_search(session: Session, org: Organization) -> None:
 def set_organization_archived(
     session: Session, user: User, org: Organization, archived: bool
 ) -> Organization:
-    _require_records(user)
+    require_records(user)
     if (org.archived_at is not None) != archived:
         record_changes(
             session, user, "organization", org.id, {"archived": (not archived, archived)}
@@ -242,7 +238,7 @@ def set_organization_archived(
 
 def organization_choices(session: Session, user: User, limit: int = 500) -> list[tuple[int, str]]:
     """Organizations for a select box; bounded, the form also accepts a typed search."""
-    _require_records(user)
+    require_records(user)
     rows = session.exec(
         select(Organization.id, Organization.name)
         .where(Organization.archived_at.is_(None))
@@ -255,7 +251,7 @@ def organization_choices(session: Session, user: User, limit: int = 500) -> list
 def people_of_organization(
     session: Session, user: User, org: Organization, limit: int = 100
 ) -> list[Contact]:
-    _require_records(user)
+    require_records(user)
     return list(
         session.exec(
             select(Contact)
@@ -290,7 +286,7 @@ def list_contacts(
     archived: bool = False,
     organization_id: int | None = None,
 ) -> Page[ContactRow]:
-    _require_records(user)
+    require_records(user)
     stmt = select(
         Contact.id,
         Contact.name,
@@ -323,7 +319,7 @@ def list_contacts_full(
     organization_id: int | None = None,
 ) -> Page[Contact]:
     """Whole records, for the API."""
-    _require_records(user)
+    require_records(user)
     stmt = select(Contact)
     if organization_id is not None:
         stmt = stmt.where(Contact.organization_id == organization_id)
@@ -332,7 +328,7 @@ def list_contacts_full(
 
 
 def get_contact(session: Session, user: User, contact_id: int) -> Contact:
-    _require_records(user)
+    require_records(user)
     contact = session.get(Contact, contact_id)
     if contact is None:
         raise NotFound
@@ -352,7 +348,7 @@ def _organization_name(session: Session, organization_id: int | None, errors: Fo
 def create_contact(
     session: Session, user: User, data: ContactCreate, *, commit: bool = True
 ) -> Contact:
-    _require_records(user)
+    require_records(user)
     errors = FormErrors()
     _check_email(data.email, errors)
     org_name = _organization_name(session, data.organization_id, errors)
@@ -382,7 +378,7 @@ def create_contact(
 
 
 def update_contact(session: Session, user: User, contact: Contact, data: ContactUpdate) -> Contact:
-    _require_records(user)
+    require_records(user)
     changes = data.model_dump(exclude_unset=True)
     if changes.get("name") is None:
         changes.pop("name", None)
@@ -407,7 +403,7 @@ def update_contact(session: Session, user: User, contact: Contact, data: Contact
 
 
 def set_contact_archived(session: Session, user: User, contact: Contact, archived: bool) -> Contact:
-    _require_records(user)
+    require_records(user)
     if (contact.archived_at is not None) != archived:
         record_changes(session, user, "contact", contact.id, {"archived": (not archived, archived)})
     contact.archived_at = utcnow() if archived else None

@@ -9,9 +9,10 @@ from sqlalchemy import and_, case, delete, func, insert, literal, or_, update
 from sqlmodel import Session, select
 
 from app.auth.models import User
-from app.core.audit import record_changes
+from app.core.access import require_admin, require_records
+from app.core.audit import AuditEntry, record_changes
 from app.core.clock import user_today
-from app.core.errors import Conflict, Forbidden, FormErrors, Message, NotFound
+from app.core.errors import Conflict, FormErrors, Message, NotFound
 from app.core.i18n import N_
 from app.core.money import MoneyError, amount_input, check_currency, from_minor, to_minor
 from app.core.pagination import Page, clamp_limit, decode_cursor, encode_cursor
@@ -45,11 +46,6 @@ class MissingFacts(FormErrors):
         super().__init__()
         self.stage = stage
         self.missing = missing
-
-
-def _require_records(user: User) -> None:
-    if not user.can_see_records:
-        raise Forbidden
 
 
 # ---- stages ----------------------------------------------------------------
@@ -107,8 +103,7 @@ def _check_stage_fields(name: str, kind: str, facts: list[str], errors: FormErro
 def create_stage(
     session: Session, user: User, name: str, kind: str, facts: list[str], probability=None
 ) -> Stage:
-    if not user.is_admin:
-        raise Forbidden
+    require_admin(user)
     errors = FormErrors()
     name = name.strip()
     if not name:
@@ -142,8 +137,7 @@ def update_stage(
     probability=None,
 ) -> Stage:
     """Renaming keeps every deal where it is. A kind change re-labels the deals in it."""
-    if not user.is_admin:
-        raise Forbidden
+    require_admin(user)
     errors = FormErrors()
     name = name.strip()
     if not name and not stage.key:
@@ -168,8 +162,7 @@ def update_stage(
 
 
 def move_stage_position(session: Session, user: User, stage: Stage, step: int) -> None:
-    if not user.is_admin:
-        raise Forbidden
+    require_admin(user)
     stages = list_stages(session)
     index = next(i for i, s in enumerate(stages) if s.id == stage.id)
     other = index + step
@@ -188,8 +181,7 @@ def count_deals_in(session: Session, stage: Stage) -> int:
 def remove_stage(session: Session, user: User, stage: Stage, move_to_id: int | None) -> None:
     """A stage holding deals goes only once they have somewhere to go; each moved deal's
     history says so. Guardrails are not applied: the admin is reshaping the pipeline."""
-    if not user.is_admin:
-        raise Forbidden
+    require_admin(user)
     errors = FormErrors()
     stages = list_stages(session)
     if len(stages) <= 1:
@@ -206,7 +198,7 @@ def remove_stage(session: Session, user: User, stage: Stage, move_to_id: int | N
         now = utcnow()
         # One statement each, whatever the number of deals: history first, then the move.
         session.execute(
-            insert(_audit_table()).from_select(
+            insert(AuditEntry).from_select(
                 ["record_type", "record_id", "field", "old_value", "new_value", "actor_id", "at"],
                 select(
                     literal("deal"),
@@ -215,7 +207,7 @@ def remove_stage(session: Session, user: User, stage: Stage, move_to_id: int | N
                     literal(stage_text(stage)),
                     literal(stage_text(target)),
                     literal(user.id),
-                    literal(now, type_=_audit_table().c.at.type),
+                    literal(now, type_=AuditEntry.__table__.c.at.type),
                 ).where(Deal.stage_id == stage.id),
             )
         )
@@ -238,17 +230,11 @@ def remove_stage(session: Session, user: User, stage: Stage, move_to_id: int | N
     session.commit()
 
 
-def _audit_table():
-    from app.core.audit import AuditEntry
-
-    return AuditEntry.__table__
-
-
 # ---- reading deals ---------------------------------------------------------
 
 
 def get_deal(session: Session, user: User, deal_id: int) -> Deal:
-    _require_records(user)
+    require_records(user)
     deal = session.get(Deal, deal_id)
     if deal is None:
         raise NotFound
@@ -290,7 +276,7 @@ class MoveForm:
 
 
 def missing_for_move(session: Session, user: User, deal: Deal, stage: Stage) -> MoveForm:
-    _require_records(user)
+    require_records(user)
     missing = missing_facts(session, deal, stage)
     people: list[Contact] = []
     if "contact" in missing and deal.organization_id:
@@ -308,7 +294,7 @@ def missing_for_move(session: Session, user: User, deal: Deal, stage: Stage) -> 
 
 
 def contacts_of(session: Session, user: User, deal: Deal) -> list[Contact]:
-    _require_records(user)
+    require_records(user)
     return list(
         session.exec(
             select(Contact)
@@ -424,7 +410,7 @@ def list_deals(
     limit: int | None = None,
 ) -> Page[DealRow]:
     """My deals or the team's (R1), never one colleague's: no owner filter exists (R3)."""
-    _require_records(user)
+    require_records(user)
     sort = sort if sort in SORTS else "recent"
     column, descending, blank = SORTS[sort]
     key = func.coalesce(column, blank) if blank is not None else column
@@ -478,7 +464,7 @@ def deals_of(
     session: Session, user: User, *, organization_id=None, contact_id=None, limit: int = 50
 ) -> list[DealRow]:
     """The deals on a customer's page, open ones first."""
-    _require_records(user)
+    require_records(user)
     stmt = _rows_select()
     if organization_id is not None:
         stmt = stmt.where(Deal.organization_id == organization_id)
@@ -492,7 +478,7 @@ def deals_of(
 
 def open_deal_choices(session: Session, user: User, contact_id: int) -> list[DealRow]:
     """For quick entry: the open deals of a contact or of its organization."""
-    _require_records(user)
+    require_records(user)
     contact = session.get(Contact, contact_id)
     if contact is None:
         return []
@@ -525,7 +511,7 @@ class Column:
 def board(session: Session, user: User, scope: str = "mine") -> list[Column]:
     """A column per stage with its first cards, its deal count and its totals per currency.
     Bounded: at most 8 stages x 20 cards; totals come from a covering index."""
-    _require_records(user)
+    require_records(user)
     stages = list_stages(session)
     mine = scope != "team"
     totals = select(Deal.stage_id, Deal.currency, func.count(), func.sum(Deal.amount_minor))
@@ -631,7 +617,7 @@ def _claim(session: Session, deal: Deal, expected_version: int | None) -> None:
 
 
 def create_deal(session: Session, user: User, data: DealCreate, default_currency: str) -> Deal:
-    _require_records(user)
+    require_records(user)
     errors = FormErrors()
     currency = _currency(data.currency or default_currency, errors)
     amount = _amount(data.amount, currency, errors) if currency else None
@@ -708,7 +694,7 @@ def _apply(session: Session, user: User, deal: Deal, data: DealUpdate, errors: F
 
 
 def update_deal(session: Session, user: User, deal: Deal, data: DealUpdate) -> Deal:
-    _require_records(user)
+    require_records(user)
     before = _snapshot(session, deal)
     _claim(session, deal, data.version)
     errors = FormErrors()
@@ -787,7 +773,7 @@ def move_deal(
     """Moves a deal, with the facts its new stage needs given in the same request (a quote
     file among them). Either everything is saved, or nothing and MissingFacts says what
     is still missing, or FormErrors says what is wrong with what was given."""
-    _require_records(user)
+    require_records(user)
     stage = get_stage(session, data.stage_id)
     if stage is None:
         errors = FormErrors()
@@ -884,7 +870,7 @@ def add_contact_by_query(
     session: Session, user: User, deal: Deal, contact_id: int | None, query: str = ""
 ) -> None:
     """Adds a contact picked by id, or typed: a name that matches exactly one contact."""
-    _require_records(user)
+    require_records(user)
     errors = FormErrors()
     if contact_id is None and query.strip():
         contact_id = _contact_from_query(session, user, query, errors)
@@ -902,7 +888,7 @@ def add_contact_by_query(
 
 
 def remove_contact(session: Session, user: User, deal: Deal, contact_id: int) -> None:
-    _require_records(user)
+    require_records(user)
     contact = session.get(Contact, contact_id)
     result = session.execute(
         delete(DealContact).where(
@@ -973,7 +959,7 @@ def deals_today(
     session: Session, user: User, quote_wait_days: int, limit: int = 20, day: date | None = None
 ) -> DealsToday:
     """My open deals that need me: no next step, a late one, a quote left unanswered."""
-    _require_records(user)
+    require_records(user)
     today = day or user_today(user)
     mine_open = and_(Deal.owner_id == user.id, Deal.status == "open")
 

@@ -11,6 +11,7 @@ from sqlmodel import Session, select
 
 from app.activities.models import Activity
 from app.auth.models import User
+from app.core.access import require_records
 from app.core.audit import record_changes
 from app.core.errors import Forbidden, FormErrors, Message, NotFound
 from app.core.i18n import N_
@@ -42,11 +43,6 @@ class Upload:
 class DocumentStore:
     root: Path
     max_bytes: int
-
-
-def _require_records(user: User) -> None:
-    if not user.can_see_records:
-        raise Forbidden
 
 
 def visible_to(user: User):
@@ -152,7 +148,7 @@ def attach(
 ) -> Document:
     """A new document with its first version. The caller has loaded the record through its
     scoped service, so the user may see it."""
-    _require_records(user)
+    require_records(user)
     errors = FormErrors()
     check_upload(upload, kind, errors)
     if activity is not None and activity.author_id != user.id:
@@ -181,7 +177,7 @@ def attach(
 def add_version(
     session: Session, user: User, store: DocumentStore, document: Document, upload: Upload | None
 ) -> DocumentVersion:
-    _require_records(user)
+    require_records(user)
     errors = FormErrors()
     check_upload(upload, document.kind, errors)
     errors.raise_if_any()
@@ -193,7 +189,7 @@ def add_version(
 
 
 def get_document(session: Session, user: User, document_id: int) -> Document:
-    _require_records(user)
+    require_records(user)
     document = session.get(Document, document_id)
     if document is None or document.private_to not in (None, user.id):
         raise NotFound
@@ -209,7 +205,7 @@ class VersionRow:
 
 def versions_of(session: Session, user: User, document: Document) -> list[VersionRow]:
     """Every version, newest first (a document rarely has more than a handful; capped)."""
-    _require_records(user)
+    require_records(user)
     rows = session.exec(
         select(DocumentVersion, User.name)
         .join(User, User.id == DocumentVersion.uploaded_by)
@@ -224,7 +220,7 @@ def versions_by_document(
     session: Session, user: User, document_ids: list[int]
 ) -> dict[int, list[VersionRow]]:
     """The versions of several documents in one query (a deal page shows them all)."""
-    _require_records(user)
+    require_records(user)
     found: dict[int, list[VersionRow]] = {i: [] for i in document_ids}
     if not document_ids:
         return found
@@ -250,7 +246,7 @@ def versions_by_document(
 def get_version(
     session: Session, user: User, document: Document, number: int | None = None
 ) -> DocumentVersion:
-    _require_records(user)
+    require_records(user)
     stmt = select(DocumentVersion).where(DocumentVersion.document_id == document.id)
     if number is None:
         stmt = stmt.where(DocumentVersion.id == document.current_version_id)
@@ -289,7 +285,7 @@ def documents_of(
     limit: int = 100,
 ) -> list[DocumentRow]:
     """A record's documents with their current version, quotes first, newest first."""
-    _require_records(user)
+    require_records(user)
     where = (
         Document.deal_id == deal_id
         if deal_id is not None

@@ -12,7 +12,8 @@ from sqlmodel import Session, select
 
 from app.activities.models import Activity, FollowUp
 from app.auth.models import User
-from app.core.errors import Forbidden, NotFound
+from app.core.access import require_records
+from app.core.errors import NotFound
 from app.core.schema import utcnow
 from app.customers.models import Contact, Organization
 from app.deals.models import Deal
@@ -25,11 +26,6 @@ def _signer(secret: str) -> URLSafeSerializer:
     return URLSafeSerializer(secret, salt="carnet-calendar")
 
 
-def _require_records(user: User) -> None:
-    if not user.can_see_records:
-        raise Forbidden
-
-
 def feed_token(session: Session, user: User, secret: str) -> str | None:
     feed = session.get(CalendarFeed, user.id)
     return _signer(secret).dumps([user.id, feed.nonce]) if feed else None
@@ -37,7 +33,7 @@ def feed_token(session: Session, user: User, secret: str) -> str | None:
 
 def new_feed(session: Session, user: User) -> None:
     """Creates the feed, or replaces its secret: any old URL stops working."""
-    _require_records(user)
+    require_records(user)
     feed = session.get(CalendarFeed, user.id) or CalendarFeed(user_id=user.id, nonce="")
     feed.nonce = secrets.token_urlsafe(12)
     feed.created_at = utcnow()

@@ -16,7 +16,7 @@ from sqlmodel import Session, select
 from app.activities.models import Activity, FollowUp
 from app.activities.service import visible_to as activity_visible_to
 from app.auth.models import User
-from app.core.errors import Forbidden
+from app.core.access import require_records
 from app.customers.models import Contact, Organization
 from app.deals.models import Deal, DealContact, Stage
 from app.documents import storage
@@ -85,8 +85,7 @@ def _queries(user: User):
 
 def export_everything(session: Session, user: User, store: DocumentStore, tmp_dir: Path) -> Path:
     """Writes the zip to a temporary file (documents can be large) and returns its path."""
-    if not user.can_see_records:
-        raise Forbidden
+    require_records(user)
     tmp_dir.mkdir(parents=True, exist_ok=True)
     handle, name = tempfile.mkstemp(suffix=".zip", dir=tmp_dir)
     path = Path(name)

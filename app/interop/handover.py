@@ -13,8 +13,9 @@ from sqlmodel import Session, select
 
 from app.activities.models import FollowUp
 from app.auth.models import User, UserSession
+from app.core.access import require_admin
 from app.core.audit import AuditEntry
-from app.core.errors import Forbidden, FormErrors
+from app.core.errors import FormErrors
 from app.core.i18n import N_
 from app.core.schema import utcnow
 from app.customers.models import Contact, Organization
@@ -42,8 +43,7 @@ class HandoverPlan:
 
 
 def _check(session: Session, admin: User, departing_id, colleague_ids) -> tuple[User, list[User]]:
-    if not admin.is_admin:
-        raise Forbidden
+    require_admin(admin)
     errors = FormErrors()
     departing = session.get(User, departing_id) if departing_id else None
     if departing is None or not departing.is_seller:

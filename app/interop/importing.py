@@ -18,9 +18,10 @@ from sqlmodel import Session, select
 from app.activities.due_dates import parse_due
 from app.activities.models import Activity
 from app.auth.models import User
+from app.core.access import require_records
 from app.core.audit import AuditEntry
 from app.core.clock import user_today
-from app.core.errors import Forbidden, FormErrors, Message, NotFound
+from app.core.errors import FormErrors, Message, NotFound
 from app.core.i18n import N_
 from app.core.money import MoneyError, check_currency, parse_decimal_input, to_minor
 from app.core.schema import utcnow
@@ -139,11 +140,6 @@ HEADER_WORDS = {
 }
 
 
-def _require_records(user: User) -> None:
-    if not user.can_see_records:
-        raise Forbidden
-
-
 def guess_mapping(entity: str, headers: list[str]) -> dict[int, str]:
     """Each column to the field its header names, exact words first; unknown columns stay
     unmapped (and are listed, not silently dropped)."""
@@ -181,7 +177,7 @@ def imports_dir(settings) -> Path:
 
 
 def start_import(session: Session, user: User, settings, upload, entity: str) -> ImportJob:
-    _require_records(user)
+    require_records(user)
     errors = FormErrors()
     if entity not in ENTITIES:
         errors.add("entity", N_("Pick a value from the list."))
@@ -231,7 +227,7 @@ def start_import(session: Session, user: User, settings, upload, entity: str) ->
 
 def get_job(session: Session, user: User, job_id: int) -> ImportJob:
     """An import is its author's business only."""
-    _require_records(user)
+    require_records(user)
     job = session.get(ImportJob, job_id)
     if job is None or job.user_id != user.id:
         raise NotFound
@@ -239,7 +235,7 @@ def get_job(session: Session, user: User, job_id: int) -> ImportJob:
 
 
 def list_jobs(session: Session, user: User) -> list[ImportJob]:
-    _require_records(user)
+    require_records(user)
     return list(
         session.exec(
             select(ImportJob)
@@ -541,7 +537,7 @@ def run_import(
     default: str = "merge",
 ) -> ImportJob:
     """All or nothing: every record of the file in one transaction."""
-    _require_records(user)
+    require_records(user)
     if job.status not in ("mapping", "ready", "failed"):
         raise FormErrors()
     found = preview(session, user, job, settings)
@@ -921,7 +917,7 @@ def _write_deals(session, user, job, creates, merges):
 def undo_import(session: Session, user: User, job: ImportJob) -> dict[str, int]:
     """Takes the whole import back: merged fields return to what they were; created records
     go, or are archived when someone has since worked on them (nothing of theirs is lost)."""
-    _require_records(user)
+    require_records(user)
     if job.status != "done":
         errors = FormErrors()
         errors.add("import", N_("Only a finished import can be undone."))

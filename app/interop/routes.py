@@ -2,6 +2,7 @@
 
 from fastapi import APIRouter, FastAPI, Request
 from fastapi.responses import FileResponse, RedirectResponse, Response
+from sqlmodel import select
 from starlette.background import BackgroundTask
 
 from app.auth.models import User
@@ -113,8 +114,6 @@ def import_vcard(request: Request, session: SessionDep, user: RecordUser, submit
 
 
 def _sellers(session) -> list[User]:
-    from sqlmodel import select
-
     return list(
         session.exec(
             select(User).where(User.is_seller, User.is_active).order_by(User.name).limit(1000)

@@ -9,18 +9,14 @@ import vobject
 from sqlmodel import Session, select
 
 from app.auth.models import User
-from app.core.errors import Forbidden, FormErrors, Message
+from app.core.access import require_records
+from app.core.errors import FormErrors, Message
 from app.core.i18n import N_
 from app.core.text import fold
 from app.customers import service as customers
 from app.customers.models import Contact, ContactCreate, Organization, OrganizationCreate
 
 EXPORT_LIMIT = 1000
-
-
-def _require_records(user: User) -> None:
-    if not user.can_see_records:
-        raise Forbidden
 
 
 def _text(value) -> str:
@@ -54,7 +50,7 @@ def contact_card(contact: Contact, organization_name: str | None) -> vobject.bas
 
 
 def export_contacts(session: Session, user: User, contacts: list[Contact]) -> str:
-    _require_records(user)
+    require_records(user)
     org_ids = {c.organization_id for c in contacts if c.organization_id}
     names: dict[int, str] = {}
     if org_ids:
@@ -155,7 +151,7 @@ def parse_cards(text: str) -> list[CardContact]:
 def import_cards(session: Session, user: User, data: bytes) -> VCardImport:
     """Creates the file's contacts; one already known by its email (here or earlier in the
     file) is skipped and reported, never doubled."""
-    _require_records(user)
+    require_records(user)
     cards = parse_cards(decode(data))
     report = VCardImport()
     emails = {

@@ -9,10 +9,11 @@ import secrets
 from datetime import datetime, timedelta
 
 import httpx
-from sqlalchemy import Index, insert
+from sqlalchemy import Index, func, insert
 from sqlmodel import Field, Session, SQLModel, select
 
-from app.core.errors import Forbidden, FormErrors
+from app.core.access import require_admin
+from app.core.errors import FormErrors
 from app.core.i18n import N_
 from app.core.schema import utcnow
 
@@ -56,17 +57,7 @@ class WebhookDelivery(SQLModel, table=True):
 def emit(session: Session, event: str, data: dict) -> None:
     """Queues the event for every webhook that asked for it, in the caller's transaction:
     it goes out only if the change itself is committed."""
-    hooks = session.exec(select(Webhook).where(Webhook.events.contains(event))).all()
-    if not hooks:
-        return
-    body = json.dumps(
-        {"event": event, "occurred_at": utcnow().isoformat(), "data": data},
-        ensure_ascii=False,
-        default=str,
-    )
-    for hook in hooks:
-        if event in hook.events.split(","):
-            session.add(WebhookDelivery(webhook_id=hook.id, event=event, payload=body))
+    emit_many(session, subscribed(session, event), event, [data])
 
 
 def subscribed(session: Session, event: str) -> list[Webhook]:
@@ -155,13 +146,8 @@ def deliver_due(session: Session, now: datetime, client: httpx.Client | None = N
     return len(due)
 
 
-def _require_admin(user) -> None:
-    if not user.is_admin:
-        raise Forbidden
-
-
 def create_webhook(session: Session, user, url: str, events: list[str]) -> Webhook:
-    _require_admin(user)
+    require_admin(user)
     errors = FormErrors()
     url = url.strip()
     if (
@@ -182,7 +168,7 @@ def create_webhook(session: Session, user, url: str, events: list[str]) -> Webho
 
 
 def delete_webhook(session: Session, user, hook_id: int) -> None:
-    _require_admin(user)
+    require_admin(user)
     hook = session.get(Webhook, hook_id)
     if hook is not None:
         for delivery in session.exec(
@@ -194,17 +180,26 @@ def delete_webhook(session: Session, user, hook_id: int) -> None:
 
 
 def webhooks_with_deliveries(session: Session, user, per_hook: int = 20):
-    _require_admin(user)
+    """Each webhook with its latest deliveries, in two queries whatever their number."""
+    require_admin(user)
     hooks = session.exec(select(Webhook).order_by(Webhook.id).limit(100)).all()
-    return [
-        (
-            hook,
-            session.exec(
-                select(WebhookDelivery)
-                .where(WebhookDelivery.webhook_id == hook.id)
-                .order_by(WebhookDelivery.id.desc())
-                .limit(per_hook)
-            ).all(),
-        )
-        for hook in hooks
-    ]
+    rank = (
+        func.row_number()
+        .over(partition_by=WebhookDelivery.webhook_id, order_by=WebhookDelivery.id.desc())
+        .label("rank")
+    )
+    latest = (
+        select(WebhookDelivery.id, rank)
+        .where(WebhookDelivery.webhook_id.in_([h.id for h in hooks]))
+        .subquery()
+    )
+    deliveries = session.exec(
+        select(WebhookDelivery)
+        .join(latest, latest.c.id == WebhookDelivery.id)
+        .where(latest.c.rank <= per_hook)
+        .order_by(WebhookDelivery.id.desc())
+    ).all()
+    by_hook: dict[int, list[WebhookDelivery]] = {h.id: [] for h in hooks}
+    for delivery in deliveries:
+        by_hook[delivery.webhook_id].append(delivery)
+    return [(hook, by_hook[hook.id]) for hook in hooks]

@@ -8,7 +8,7 @@ from sqlmodel import Session, select
 
 from app.activities.models import KINDS, Activity
 from app.auth.models import User
-from app.core.errors import Forbidden
+from app.core.access import require_records
 from app.deals.models import Deal, Stage
 from app.reports.periods import Period
 from app.satisfaction.models import SurveyResponse
@@ -70,8 +70,7 @@ def net_promoter_score(answers: list[tuple[int, int]]) -> int | None:
 
 def my_reports(session: Session, user: User, period: Period, loc) -> MyReports:
     """Every query is filtered on the current user: there is no way to ask for anyone else."""
-    if not user.can_see_records:
-        raise Forbidden
+    require_records(user)
     stages = session.exec(select(Stage).order_by(Stage.position, Stage.id)).all()
     mine = Deal.owner_id == user.id
 

@@ -10,7 +10,7 @@ from sqlalchemy import func
 from sqlmodel import Session, select
 
 from app.auth.models import User
-from app.core.errors import Forbidden
+from app.core.access import require_manager
 from app.core.i18n import N_
 from app.customers.models import Organization
 from app.deals.models import Deal, Stage
@@ -196,14 +196,9 @@ class TeamOutcomes:
     tables: list[ShownTable]
 
 
-def _require_manager(user: User) -> None:
-    if not user.is_manager:
-        raise Forbidden
-
-
 def team_outcomes(session: Session, user: User, period: Period, k: int, loc) -> TeamOutcomes:
     """Grouped queries over indexes; never a row per record, never a name (R3, R4)."""
-    _require_manager(user)
+    require_manager(user)
     won = session.exec(
         select(Deal.won_on, Deal.owner_id, Deal.currency, func.sum(Deal.won_amount_minor))
         .where(Deal.status == "won", Deal.won_on >= period.start, Deal.won_on < period.end)

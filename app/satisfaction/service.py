@@ -15,8 +15,9 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
 from app.auth.models import User
+from app.core.access import require_admin, require_records
 from app.core.clock import month_of
-from app.core.errors import Forbidden, FormErrors, NotFound
+from app.core.errors import FormErrors, NotFound
 from app.core.i18n import LANGUAGES, N_
 from app.core.schema import utcnow
 from app.customers.models import Contact
@@ -38,11 +39,6 @@ AUTO_SURVEY = "survey_on_win"  # app setting: "", "csat" or "nps"
 
 class TooManyAnswers(Exception):
     pass
-
-
-def _require_records(user: User) -> None:
-    if not user.can_see_records:
-        raise Forbidden
 
 
 def signer(secret: str) -> URLSafeSerializer:
@@ -76,7 +72,7 @@ def create_link(
     deal: Deal | None = None,
     days: int = 30,
 ) -> SurveyLink:
-    _require_records(user)
+    require_records(user)
     errors = FormErrors()
     if kind not in KINDS:
         errors.add("kind", N_("Pick a value from the list."))
@@ -93,8 +89,7 @@ def survey_on_win(session: Session) -> str:
 
 
 def set_survey_on_win(session: Session, user: User, kind: str) -> None:
-    if not user.is_admin:
-        raise Forbidden
+    require_admin(user)
     setting = session.get(AppSetting, AUTO_SURVEY) or AppSetting(key=AUTO_SURVEY)
     setting.value = kind if kind in KINDS else ""
     session.add(setting)
@@ -242,7 +237,7 @@ def feedback_for(
     contact_id: int | None = None,
     deal_id: int | None = None,
 ) -> Feedback:
-    _require_records(user)
+    require_records(user)
     link_where = (
         SurveyLink.contact_id == contact_id
         if contact_id is not None
