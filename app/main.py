@@ -12,7 +12,7 @@ from sqlmodel import Session
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from app.core.config import Settings, get_settings
-from app.core.db import ROOT, check_migrated, make_engine
+from app.core.db import ROOT, check_migrated, make_engine, reader
 from app.core.errors import Conflict, Forbidden, FormErrors, NotFound
 from app.core.forms import UploadTooLarge
 from app.core.i18n import N_
@@ -187,7 +187,10 @@ def create_app(settings: Settings | None = None, engine=None, check_schema: bool
     )
     app.state.settings = settings
     app.state.engine = engine
-    app.state.session_factory = lambda: Session(engine, expire_on_commit=False)
+    read_engine = reader(engine)
+    app.state.session_factory = lambda writes=True: Session(
+        engine if writes else read_engine, expire_on_commit=False
+    )
     app.state.secret_key = settings.resolved_secret_key()
     app.state.signer = CookieSigner(app.state.secret_key)
 

@@ -91,7 +91,7 @@ def settings(tmp_path):
 @pytest.fixture
 def app(engine, connection, settings):
     app = create_app(settings, engine=engine, check_schema=False)
-    app.state.session_factory = lambda: Session(
+    app.state.session_factory = lambda writes=True: Session(
         bind=connection, join_transaction_mode="create_savepoint", expire_on_commit=False
     )
     return app

@@ -35,7 +35,23 @@ def _tune_sqlite(engine: Engine) -> None:
 
     @event.listens_for(engine, "begin")
     def on_begin(conn):
-        conn.exec_driver_sql("BEGIN")
+        # A transaction that may write takes the write lock when it begins: writers then
+        # queue within busy_timeout. A deferred one that writes after reading fails at once
+        # ("database is locked") when another writer got in between. Readers stay deferred,
+        # so they run alongside a writer (WAL).
+        if conn.get_execution_options().get(READS_ONLY):
+            conn.exec_driver_sql("BEGIN")
+        else:
+            conn.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+READS_ONLY = "carnet_reads_only"
+
+
+def reader(engine: Engine) -> Engine:
+    """The same engine and pool, for sessions that only read (a GET request, a test looking
+    at what a server wrote): on SQLite they do not take the write lock."""
+    return engine.execution_options(**{READS_ONLY: True})
 
 
 def alembic_config(url: str):
@@ -74,7 +90,10 @@ def check_migrated(engine: Engine) -> None:
         )
 
 
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
 def get_session(request: Request) -> Iterator[Session]:
     factory = request.app.state.session_factory
-    with factory() as session:
+    with factory(writes=request.method not in SAFE_METHODS) as session:
         yield session

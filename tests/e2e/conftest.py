@@ -12,7 +12,7 @@ import uvicorn
 from sqlmodel import Session
 
 from app.core.config import Settings
-from app.core.db import make_engine, migrate
+from app.core.db import make_engine, migrate, reader
 from app.main import create_app
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
@@ -57,7 +57,7 @@ def db(live_server):
     """A session of the test's own: SQLite refuses to upgrade an old read snapshot to a
     write once the server has written, so no session outlives its test."""
     _url, engine = live_server
-    with Session(engine, expire_on_commit=False) as session:
+    with Session(reader(engine), expire_on_commit=False) as session:
         yield session
 
 
