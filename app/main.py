@@ -17,6 +17,7 @@ from app.core.errors import Conflict, Forbidden, FormErrors, NotFound
 from app.core.forms import UploadTooLarge
 from app.core.i18n import N_
 from app.core.permissions import CsrfFailed, NotAuthenticated
+from app.core.secret_key import installation_key
 from app.core.security import CookieSigner
 from app.core.templating import is_htmx, localizer_for, render
 
@@ -191,7 +192,7 @@ def create_app(settings: Settings | None = None, engine=None, check_schema: bool
     app.state.session_factory = lambda writes=True: Session(
         engine if writes else read_engine, expire_on_commit=False
     )
-    app.state.secret_key = settings.resolved_secret_key()
+    app.state.secret_key = installation_key(engine, settings.secret_key, settings.data_dir)
     app.state.signer = CookieSigner(app.state.secret_key)
 
     app.add_middleware(ResponseHeaders)

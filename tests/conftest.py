@@ -290,8 +290,8 @@ def world(
     return {
         "import_id": job.id,
         "webhook_id": 1,
-        "calendar_token": feed_token(session, seller, settings.resolved_secret_key()),
-        "token": token_of(settings.resolved_secret_key(), link),
+        "calendar_token": feed_token(session, seller, settings.secret_key),
+        "token": token_of(settings.secret_key, link),
         "deal_id": deal.id,
         "stage_id": deal.stage_id,
         "document_id": document.id,

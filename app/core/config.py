@@ -12,6 +12,7 @@ class Settings(BaseSettings):
     data_dir: Path = Path("data")
     # Empty means SQLite at data_dir/carnet.db, so `carnet serve` works with no configuration.
     database_url: str = ""
+    # Empty: one key per installation, kept in the database (app/core/secret_key.py).
     secret_key: str = ""
     host: str = "127.0.0.1"
     port: int = 8000
@@ -62,21 +63,6 @@ class Settings(BaseSettings):
         if self.database_url:
             return self.database_url
         return f"sqlite:///{(self.data_dir / 'carnet.db').as_posix()}"
-
-    def resolved_secret_key(self) -> str:
-        """The configured key, or one generated once and kept under data_dir."""
-        if self.secret_key:
-            return self.secret_key
-        import secrets
-
-        path = self.data_dir / "secret_key"
-        if path.exists():
-            return path.read_text().strip()
-        self.data_dir.mkdir(parents=True, exist_ok=True)
-        key = secrets.token_urlsafe(48)
-        path.write_text(key)
-        path.chmod(0o600)
-        return key
 
 
 @lru_cache
