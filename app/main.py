@@ -176,7 +176,7 @@ def create_app(settings: Settings | None = None, engine=None, check_schema: bool
     if check_schema:
         check_migrated(engine)
 
-    from app.interop.background import lifespan
+    from app.background import lifespan
 
     app = FastAPI(
         lifespan=lifespan,

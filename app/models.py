@@ -3,10 +3,11 @@
 from app.activities.models import Activity, FollowUp
 from app.auth.models import ApiToken, LoginFailure, User, UserSession
 from app.core.audit import AuditEntry
+from app.core.jobs import Job
 from app.customers.models import Contact, Organization
 from app.deals.models import Deal, DealContact, Stage
 from app.documents.models import Document, DocumentVersion
-from app.interop.models import CalendarFeed, ImportJob, ImportRecord
+from app.interop.models import CalendarFeed, ImportFile, ImportJob, ImportRecord
 from app.interop.webhooks import Webhook, WebhookDelivery
 from app.satisfaction.models import (
     AppSetting,
@@ -26,7 +27,9 @@ __all__ = [
     "Deal",
     "DealContact",
     "Document",
+    "ImportFile",
     "ImportJob",
+    "Job",
     "ImportRecord",
     "DocumentVersion",
     "FollowUp",

@@ -97,6 +97,22 @@ def app(engine, connection, settings):
     return app
 
 
+@pytest.fixture
+def run_jobs(connection, settings):
+    """Runs the due background jobs in the test's own transaction, as a server would."""
+    from app.background import drain
+
+    def sessions(writes=True):
+        return Session(
+            bind=connection, join_transaction_mode="create_savepoint", expire_on_commit=False
+        )
+
+    def run(now=None, names=None) -> int:
+        return drain(sessions, settings, now, names)
+
+    return run
+
+
 class Client(TestClient):
     csrf: str = ""
 

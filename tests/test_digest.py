@@ -10,7 +10,7 @@ from sqlmodel import select
 
 from app.auth.models import User
 from app.auth.service import update_preferences
-from app.interop.digest import send_due_digests
+from app.interop.digest import schedule_due
 
 
 class Inbox:
@@ -42,8 +42,21 @@ def smtp(settings):
 MORNING = datetime(2026, 11, 24, 8, 30, tzinfo=UTC)  # 09:30 in Paris
 
 
+@pytest.fixture
+def send(session, settings, smtp, run_jobs):
+    """What a server does each round: schedule the due digests, run their jobs."""
+
+    def go(now, later=None) -> int:
+        before = len(smtp.messages)
+        schedule_due(session, settings, now)
+        run_jobs(later, ["digest"])
+        return len(smtp.messages) - before
+
+    return go
+
+
 def test_the_digest_arrives_in_french_with_my_follow_ups_and_nobody_elses(
-    smtp, session, settings, seller, other_seller, make_contact, make_activity, make_deal
+    smtp, send, session, settings, seller, other_seller, make_contact, make_activity, make_deal
 ):
     update_preferences(session, seller, language="fr", timezone="Europe/Paris", digest=True)
     contact = make_contact("Zoé Petit")
@@ -54,7 +67,7 @@ def test_the_digest_arrives_in_french_with_my_follow_ups_and_nobody_elses(
     )
     make_deal("Four à pain")
     make_deal("Affaire d'un collègue", owner=other_seller)
-    assert send_due_digests(session, settings, MORNING) == 1
+    assert send(MORNING) == 1
     [message] = smtp.messages
     assert message["To"] == seller.email and message["From"] == "carnet@example.test"
     body = message.get_payload(decode=True).decode()
@@ -65,23 +78,23 @@ def test_the_digest_arrives_in_french_with_my_follow_ups_and_nobody_elses(
 
 
 def test_the_digest_goes_once_a_day_and_only_in_the_morning(
-    smtp, session, settings, seller, make_contact, make_activity
+    smtp, send, session, settings, seller, make_contact, make_activity
 ):
     update_preferences(session, seller, language="en", timezone="Europe/Paris", digest=True)
     make_activity(seller, make_contact(), next_step="Call", next_step_due="2026-11-24")
     night = datetime(2026, 11, 24, 3, 0, tzinfo=UTC)  # 04:00 in Paris
-    assert send_due_digests(session, settings, night) == 0
-    assert send_due_digests(session, settings, MORNING) == 1
-    assert send_due_digests(session, settings, MORNING) == 0
+    assert send(night) == 0
+    assert send(MORNING) == 1
+    assert send(MORNING) == 0
     assert len(smtp.messages) == 1
     assert session.exec(select(User.last_digest_on).where(User.id == seller.id)).one() is not None
 
 
 def test_no_digest_without_asking_or_with_nothing_to_say(
-    smtp, session, settings, seller, other_seller
+    smtp, send, session, settings, seller, other_seller
 ):
     update_preferences(session, other_seller, language="en", timezone="Europe/Paris", digest=True)
-    assert send_due_digests(session, settings, MORNING) == 0
+    assert send(MORNING) == 0
     assert smtp.messages == []
 
 
@@ -92,3 +105,28 @@ def test_the_account_page_turns_the_digest_on(client_for, seller, session):
     assert r.status_code == 303
     session.refresh(seller)
     assert seller.digest_enabled
+
+
+def test_an_smtp_outage_leaves_the_digest_due_and_it_goes_out_later(
+    smtp, send, session, settings, seller, make_contact, make_activity
+):
+    from datetime import timedelta
+
+    from app.core.jobs import Job
+    from app.core.schema import utcnow
+
+    update_preferences(session, seller, language="en", timezone="Europe/Paris", digest=True)
+    make_activity(seller, make_contact(), next_step="Call", next_step_due="2026-11-24")
+    port = settings.smtp_port
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        settings.smtp_port = s.getsockname()[1]  # nobody listens there once closed
+    assert send(MORNING) == 0
+    job = session.exec(select(Job).where(Job.kind == "digest")).one()
+    assert job.status == "queued" and job.attempts == 1 and "Connection" in job.error
+    assert session.get(User, seller.id).last_digest_on is None
+    settings.smtp_port = port
+    assert send(MORNING) == 0  # not yet: it waits its backoff
+    assert send(MORNING, later=utcnow() + timedelta(minutes=2)) == 1
+    session.refresh(job)
+    assert job.status == "done" and job.attempts == 2

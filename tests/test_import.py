@@ -2,10 +2,9 @@
 
 import io
 import re
-import time
 
 import pytest
-from sqlmodel import Session, select
+from sqlmodel import select
 
 from app.customers.models import Contact, Organization
 from app.deals.models import Deal
@@ -153,31 +152,67 @@ def test_ragged_rows_are_evened_out_and_said(client_for, seller, session):
     assert sorted(c.name for c in session.exec(select(Contact))) == ["Anne", "Bob"]
 
 
-def test_a_big_import_runs_in_the_background_in_one_transaction(tmp_path):
-    from app.auth.service import create_user
-    from app.core.config import Settings
-    from app.core.db import make_engine, migrate
-    from app.interop import importing
-    from app.interop.models import ImportJob
-    from tests.conftest import PASSWORD, upload
+def _big(client, rows=3000):
+    people = "\n".join(f"Person {i},p{i}@example.test" for i in range(rows))
+    return _job_id(_upload(client, f"Name,Email\n{people}\n", encoding="utf-8"))
 
-    settings = Settings(data_dir=tmp_path, secret_key="x", background=False)
-    migrate(settings.effective_database_url)
-    engine = make_engine(settings.effective_database_url)
-    rows = "\n".join(f"Person {i},p{i}@example.test" for i in range(3000))
-    with Session(engine, expire_on_commit=False) as session:
-        user = create_user(session, email="s@x.test", name="S", password=PASSWORD)
-        job = importing.start_import(
-            session, user, settings, upload("big.csv", f"Name,Email\n{rows}\n".encode()), "contacts"
-        )
-    importing.run_in_background(engine, job.id, user.id, settings, {}, "merge")
-    deadline = time.time() + 30
-    while time.time() < deadline:
-        with Session(engine) as session:
-            if session.get(ImportJob, job.id).status == "done":
-                break
-        time.sleep(0.1)
-    with Session(engine) as session:
-        assert session.get(ImportJob, job.id).created == 3000
-        assert len(session.exec(select(Contact.id)).all()) == 3000
-    engine.dispose()
+
+def test_a_big_import_is_queued_once_however_often_it_is_run(client_for, seller, session, run_jobs):
+    from app.core.jobs import Job
+    from app.interop.models import ImportJob
+
+    client = client_for(seller)
+    job = _big(client)
+    assert client.post(f"/imports/{job}/run", data={}).status_code == 303
+    assert client.post(f"/imports/{job}/run", data={}).status_code == 303  # a double click
+    page = client.get(f"/imports/{job}").text
+    assert "Waiting for Carnet to start it" in page and "Cancel the import" in page
+    assert len(session.exec(select(Job).where(Job.kind == "import")).all()) == 1
+    assert run_jobs() == 1
+    imported = session.get(ImportJob, job)
+    session.refresh(imported)
+    assert imported.status == "done" and imported.created == 3000
+    assert len(session.exec(select(Contact.id)).all()) == 3000
+    assert client.post(f"/imports/{job}/run", data={}).status_code == 303
+    assert run_jobs() == 0 and len(session.exec(select(Contact.id)).all()) == 3000
+
+
+def test_a_cancelled_import_imports_nothing_and_can_run_again(
+    client_for, seller, session, run_jobs
+):
+    client = client_for(seller)
+    job = _big(client)
+    client.post(f"/imports/{job}/run", data={})
+    assert client.post(f"/imports/{job}/cancel").status_code == 303
+    assert "cancelled: nothing was imported" in client.get(f"/imports/{job}").text
+    assert run_jobs() == 0 and session.exec(select(Contact.id)).first() is None
+    client.post(f"/imports/{job}/run", data={})
+    assert run_jobs() == 1 and len(session.exec(select(Contact.id)).all()) == 3000
+
+
+def test_an_import_whose_process_died_reads_interrupted_and_runs_again(
+    client_for, seller, session, run_jobs
+):
+    """A claim by a process of this host that is gone: the start-up sweep finds it."""
+    from sqlalchemy import update
+
+    from app.core import jobs
+    from app.core.schema import utcnow
+
+    client = client_for(seller)
+    job = _big(client)
+    client.post(f"/imports/{job}/run", data={})
+    dead = jobs.worker_name().rsplit(":", 2)[0] + ":999999:0dead000"
+    assert jobs.claim(session, dead, ["import"], utcnow()) is not None
+    swept = jobs.sweep(session, jobs.worker_name(), utcnow())
+    assert [j.status for j in swept] == ["interrupted"]
+    from app.interop.import_jobs import job_ended
+
+    job_ended(session, swept[0], "interrupted")
+    session.commit()
+    page = client.get(f"/imports/{job}").text
+    assert "interrupted" in page and "nothing was imported" in page
+    assert session.exec(select(Contact.id)).first() is None
+    session.execute(update(jobs.Job).values(status="done"))  # the dead one is history
+    client.post(f"/imports/{job}/run", data={})
+    assert run_jobs() == 1 and len(session.exec(select(Contact.id)).all()) == 3000

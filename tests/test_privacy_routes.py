@@ -45,6 +45,7 @@ ACCESS = {
     ("GET", "/imports/{import_id}"): OWN_RECORD,
     ("POST", "/imports/{import_id}/mapping"): OWN_RECORD,
     ("POST", "/imports/{import_id}/run"): OWN_RECORD,
+    ("POST", "/imports/{import_id}/cancel"): OWN_RECORD,
     ("GET", "/imports/{import_id}/progress"): OWN_RECORD,
     ("POST", "/imports/{import_id}/undo"): OWN_RECORD,
     ("GET", "/export"): RECORDS,

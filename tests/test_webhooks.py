@@ -11,7 +11,7 @@ import pytest
 from sqlmodel import select
 
 from app.core.schema import utcnow
-from app.interop.webhooks import WebhookDelivery, create_webhook, deliver_due
+from app.interop.webhooks import WebhookDelivery, create_webhook
 
 
 class Receiver:
@@ -58,7 +58,7 @@ def receiver():
 
 
 def test_a_won_deal_is_delivered_signed_after_a_retry(
-    receiver, session, admin, seller, make_deal, make_contact, stage_by_key
+    receiver, run_jobs, session, admin, seller, make_deal, make_contact, stage_by_key
 ):
     from decimal import Decimal
 
@@ -77,15 +77,20 @@ def test_a_won_deal_is_delivered_signed_after_a_retry(
         ),
     )
     now = utcnow()
-    assert deliver_due(session, now) == 2
+    assert run_jobs(now) == 2
     statuses = {d.event: d for d in session.exec(select(WebhookDelivery))}
     assert statuses["deal.stage_changed"].status == "pending"  # got a 500: retried later
     assert statuses["deal.stage_changed"].next_attempt_at > now
     assert statuses["deal.won"].status == "delivered"
-    assert deliver_due(session, now) == 0  # not due yet: backoff
-    assert deliver_due(session, now + timedelta(minutes=1)) == 1
+    assert run_jobs(now) == 0  # not due yet: backoff
+    assert run_jobs(now + timedelta(minutes=1)) == 1
+    for delivery in statuses.values():
+        session.refresh(delivery)
     assert statuses["deal.stage_changed"].status == "delivered"
     assert statuses["deal.stage_changed"].attempts == 2
+    assert len(target.requests) == 3
+    ids = [h["X-Carnet-Delivery"] for h, _b in target.requests]
+    assert ids[0] == ids[2] == str(statuses["deal.stage_changed"].id)  # a retry keeps its id
     headers, body = target.requests[-1]
     expected = "sha256=" + hmac.new(hook.secret.encode(), body, hashlib.sha256).hexdigest()
     assert headers["X-Carnet-Signature"] == expected
@@ -95,39 +100,42 @@ def test_a_won_deal_is_delivered_signed_after_a_retry(
 
 
 def test_private_activities_never_leave_and_team_ones_do(
-    receiver, session, admin, seller, make_contact, make_activity
+    receiver, run_jobs, session, admin, seller, make_contact, make_activity
 ):
     target = receiver()
     create_webhook(session, admin, target.url, ["activity.logged", "contact.created"])
     contact = make_contact("Zoé Petit")
     make_activity(seller, contact, text="Team call")
     make_activity(seller, contact, text="Private thought", visibility="private")
-    deliver_due(session, utcnow())
+    run_jobs()
     bodies = [json.loads(body) for _h, body in target.requests]
     assert [b["event"] for b in bodies] == ["contact.created", "activity.logged"]
     assert "Private thought" not in json.dumps(bodies)
 
 
 def test_a_target_that_hangs_or_refuses_does_not_break_delivery(
-    session, admin, make_contact, monkeypatch
+    run_jobs, session, admin, make_contact, monkeypatch
 ):
     import app.interop.webhooks as webhooks
 
     monkeypatch.setattr(webhooks, "TIMEOUT", 0.5)
+    monkeypatch.setattr(webhooks, "_client", None)
     create_webhook(session, admin, "http://127.0.0.1:9/closed", ["contact.created"])
     make_contact()
-    assert deliver_due(session, utcnow()) == 1
+    assert run_jobs() == 1
     delivery = session.exec(select(WebhookDelivery)).one()
     assert delivery.status == "pending" and "ConnectError" in delivery.last_error
 
 
-def test_the_admin_sees_each_deliverys_status(client_for, admin, session, receiver, make_contact):
+def test_the_admin_sees_each_deliverys_status(
+    client_for, run_jobs, admin, session, receiver, make_contact
+):
     target = receiver(200)
     client = client_for(admin)
     r = client.post("/admin/webhooks", data={"url": target.url, "events": ["contact.created"]})
     assert r.status_code == 303
     make_contact()
-    deliver_due(session, utcnow())
+    run_jobs()
     page = client.get("/admin/webhooks").text
     assert target.url in page and "delivered" in page and "contact.created" in page
     bad = client.post("/admin/webhooks", data={"url": "ftp://x", "events": []})

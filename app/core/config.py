@@ -29,8 +29,11 @@ class Settings(BaseSettings):
     # A deal in a stage that needs a quote is "waiting for an answer" after this many days.
     quote_wait_days: int = 7
     max_upload_mb: int = 25
-    # Digests and webhook deliveries run inside `carnet serve`; off for tests and tools.
+    # Background jobs (webhook deliveries, digests, big imports) run inside `carnet serve`;
+    # off for tests and tools.
     background: bool = True
+    # Jobs one process runs at once (each in a thread of its own).
+    job_concurrency: int = 4
     # Outgoing mail (the daily digest). No host: no mail is sent.
     smtp_host: str = ""
     smtp_port: int = 587

@@ -10,18 +10,20 @@ from sqlmodel import Session
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def make_engine(url: str) -> Engine:
+def make_engine(url: str, busy_ms: int = 15000) -> Engine:
     if url.startswith("sqlite"):
         path = url.split("///", 1)[-1]
         if path and path != ":memory:":
             Path(path).parent.mkdir(parents=True, exist_ok=True)
-        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 15})
-        _tune_sqlite(engine)
+        engine = create_engine(
+            url, connect_args={"check_same_thread": False, "timeout": busy_ms / 1000}
+        )
+        _tune_sqlite(engine, busy_ms)
         return engine
     return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=10)
 
 
-def _tune_sqlite(engine: Engine) -> None:
+def _tune_sqlite(engine: Engine, busy_ms: int) -> None:
     @event.listens_for(engine, "connect")
     def on_connect(dbapi_connection, _record):
         # Let SQLAlchemy own transactions, so SAVEPOINTs (used by tests) behave.
@@ -30,7 +32,7 @@ def _tune_sqlite(engine: Engine) -> None:
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute("PRAGMA synchronous=NORMAL")
-        cursor.execute("PRAGMA busy_timeout=15000")
+        cursor.execute(f"PRAGMA busy_timeout={int(busy_ms)}")
         cursor.close()
 
     @event.listens_for(engine, "begin")

@@ -4,17 +4,19 @@ for the day, the overdue ones, and their deals with no next step. Theirs only (R
 import smtplib
 import ssl
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from email.message import EmailMessage
+from email.utils import make_msgid
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import update
 from sqlmodel import Session, select
 
 from app.activities import service as activities
 from app.auth.models import User
+from app.core import jobs
 from app.core.config import Settings
 from app.core.i18n import Localizer
+from app.core.jobs import Retry
 from app.deals import service as deals
 
 
@@ -95,34 +97,60 @@ def due_users(session: Session, settings: Settings, now: datetime) -> list[User]
     return found
 
 
-def send_due_digests(session: Session, settings: Settings, now: datetime) -> int:
-    """Sends each due digest once: the day is marked before the mail leaves, so a crash
-    may skip one morning but never sends twice. Returns how many were sent."""
+def schedule_due(session: Session, settings: Settings, now: datetime) -> int:
+    """Queues one digest job per user and local day: the key makes it one even when every
+    process schedules at once. Commits; returns how many were new."""
     if not settings.smtp_host:
         return 0
-    messages = []
+    queued = 0
     for user in due_users(session, settings, now):
-        local_day = now.astimezone(ZoneInfo(user.timezone)).date()
-        claimed = session.execute(
-            update(User)
-            .where(
-                User.id == user.id,
-                (User.last_digest_on != local_day) | User.last_digest_on.is_(None),
-            )
-            .values(last_digest_on=local_day)
+        day = now.astimezone(ZoneInfo(user.timezone)).date()
+        queued += jobs.enqueue(
+            session,
+            "digest",
+            ref_id=user.id,
+            key=f"digest:{user.id}:{day.isoformat()}",
+            payload={"day": day.isoformat()},
+            max_attempts=MAX_ATTEMPTS,
         )
-        session.commit()
-        if claimed.rowcount != 1:
-            continue
-        digest = compose(session, user, settings, local_day)
-        if digest is None:
-            continue
+    session.commit()
+    return queued
+
+
+MAX_ATTEMPTS = 10
+
+
+def backoff(attempts: int) -> timedelta:
+    """1, 2, 4 … minutes, at most 30: an SMTP outage of a few hours still gets the digest out."""
+    return timedelta(minutes=min(2 ** (attempts - 1), 30))
+
+
+def send_digest(session: Session, settings: Settings, job) -> bool:
+    """Sends one digest job's mail; the day is marked only once the mail has left, so an
+    SMTP failure leaves it due (Retry). Returns whether a mail went out."""
+    user = session.get(User, job.ref_id)
+    day = date.fromisoformat(job.data["day"])
+    if user is None or not user.digest_enabled or user.last_digest_on == day:
+        return False
+    digest = compose(session, user, settings, day)
+    if digest is not None:
         message = EmailMessage()
         message["From"] = settings.smtp_from
         message["To"] = user.email
         message["Subject"] = digest.subject
+        message["Message-ID"] = make_msgid(f"digest.{job.id}")
         message.set_content(digest.text)
-        messages.append(message)
-    if messages:
-        _send(settings, messages)
-    return len(messages)
+        try:
+            _send(settings, [message])
+        except (OSError, smtplib.SMTPException) as exc:
+            session.rollback()
+            raise Retry(f"{type(exc).__name__}: {exc}") from exc
+    user.last_digest_on = day
+    session.add(user)
+    session.commit()
+    return digest is not None
+
+
+def run_digest(sessions, settings: Settings, job, run) -> None:
+    with sessions() as session:
+        send_digest(session, settings, job)

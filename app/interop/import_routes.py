@@ -10,12 +10,9 @@ from app.core.forms import FormData, MultipartData
 from app.core.ids import IdPath
 from app.core.permissions import RECORDS, RecordUser, SessionDep
 from app.core.templating import is_htmx, render
-from app.interop import importing
+from app.interop import import_jobs, importing
 
 router = APIRouter(include_in_schema=False)
-
-# Smaller files import within the request; larger ones in the background, with progress.
-INLINE_ROWS = 2000
 
 
 def mount(app: FastAPI) -> None:
@@ -51,15 +48,15 @@ def start_import(request: Request, session: SessionDep, user: RecordUser, submit
 def _job_page(request, session, user, job, errors=None, status=200):
     settings = request.app.state.settings
     context = {"job": job, "errors": errors or {}, "fields": importing.FIELDS[job.entity]}
-    if job.status in ("mapping", "ready", "failed"):
+    if job.status in importing.RUNNABLE:
         try:
             context["preview"] = importing.preview(session, user, job, settings)
         except FormErrors as exc:
             context["errors"] = exc.fields
         context["mapping"] = {int(k): v for k, v in json.loads(job.mapping).items()}
         context["headers"] = json.loads(job.headers)
-    elif job.status == "running":
-        context["done_rows"] = importing.PROGRESS.get(job.id, 0)
+    elif job.status in ("queued", "running"):
+        context["progress"] = import_jobs.progress_of(session, job)
     else:
         context["report"] = json.loads(job.report or "{}")
     return render(request, "interop/import.html", context, status_code=status)
@@ -93,31 +90,28 @@ def run_import(
     request: Request, session: SessionDep, user: RecordUser, import_id: IdPath, form: FormData
 ):
     job = importing.get_job(session, user, import_id)
-    decisions = {k.removeprefix("group_"): v for k, v in form.items() if k.startswith("group_")}
-    default = form.get("default_action", "merge")
-    settings = request.app.state.settings
-    if job.total_rows > INLINE_ROWS:
-        job.status = "running"
-        session.add(job)
-        session.commit()
-        importing.run_in_background(
-            request.app.state.engine, job.id, user.id, settings, decisions, default
-        )
-        return RedirectResponse(f"/imports/{job.id}", 303)
+    decisions, default = import_jobs.decisions_of(form)
     try:
-        importing.run_import(session, user, job, settings, decisions, default)
+        import_jobs.run_or_queue(session, user, job, request.app.state.settings, decisions, default)
     except FormErrors as exc:
         session.rollback()
         return _job_page(request, session, user, job, exc.fields, 400)
     return RedirectResponse(f"/imports/{job.id}", 303)
 
 
+@router.post("/imports/{import_id}/cancel")
+def cancel_import(request: Request, session: SessionDep, user: RecordUser, import_id: IdPath):
+    job = importing.get_job(session, user, import_id)
+    import_jobs.cancel(session, user, job)
+    return RedirectResponse(f"/imports/{job.id}", 303)
+
+
 @router.get("/imports/{import_id}/progress")
 def import_progress(request: Request, session: SessionDep, user: RecordUser, import_id: IdPath):
     job = importing.get_job(session, user, import_id)
-    if job.status != "running" and is_htmx(request):
+    if job.status not in ("queued", "running") and is_htmx(request):
         return Response(status_code=204, headers={"HX-Refresh": "true"})
-    context = {"job": job, "done_rows": importing.PROGRESS.get(job.id, 0)}
+    context = {"job": job, "progress": import_jobs.progress_of(session, job)}
     return render(request, "interop/_progress.html", context)
 
 

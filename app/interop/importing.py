@@ -5,12 +5,9 @@ Rows become records in bulk (a few statements per thousand rows), so 50 000 cont
 import in seconds; the whole import commits at once or not at all."""
 
 import json
-import threading
-import uuid
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date
-from pathlib import Path
 
 from sqlalchemy import delete, insert, update
 from sqlmodel import Session, select
@@ -23,6 +20,7 @@ from app.core.audit import AuditEntry
 from app.core.clock import user_today
 from app.core.errors import FormErrors, Message, NotFound
 from app.core.i18n import N_
+from app.core.jobs import Stopped
 from app.core.money import MoneyError, check_currency, parse_decimal_input, to_minor
 from app.core.schema import utcnow
 from app.core.text import clean_tags, fold, phone_digits, strip_controls
@@ -35,7 +33,7 @@ from app.customers.service import (
 )
 from app.deals.models import Deal, DealContact, Stage
 from app.interop import webhooks
-from app.interop.models import ImportJob, ImportRecord
+from app.interop.models import ImportFile, ImportJob, ImportRecord
 from app.interop.tabular import Sheet, read_table
 
 ENTITIES = ("contacts", "organizations", "deals")
@@ -172,11 +170,9 @@ def guess_mapping(entity: str, headers: list[str]) -> dict[int, str]:
 # ---- starting: store the file, read it once, guess the mapping -------------
 
 
-def imports_dir(settings) -> Path:
-    return settings.data_dir / "imports"
-
-
 def start_import(session: Session, user: User, settings, upload, entity: str) -> ImportJob:
+    """Keeps the uploaded file in the database, so whichever process runs the import, on
+    whichever host, reads the same bytes; it is removed once the import is done."""
     require_records(user)
     errors = FormErrors()
     if entity not in ENTITIES:
@@ -185,44 +181,41 @@ def start_import(session: Session, user: User, settings, upload, entity: str) ->
         errors.add("file", N_("Choose a file to upload."))
     errors.raise_if_any()
     name = (upload.filename or "import").replace("/", "_").replace("\\", "_")[:200]
-    folder = imports_dir(settings)
-    folder.mkdir(parents=True, exist_ok=True)
-    stored = f"{uuid.uuid4().hex}{Path(name).suffix.lower()[:8]}"
-    target = folder / stored
-    size = 0
-    with target.open("wb") as out:
-        while chunk := upload.file.read(1024 * 1024):
-            size += len(chunk)
-            if size > MAX_IMPORT_BYTES:
-                out.close()
-                target.unlink(missing_ok=True)
-                errors.add(
-                    "file",
-                    Message(
-                        N_("This file is larger than %(mb)s MB: split it in smaller files."),
-                        mb=MAX_IMPORT_BYTES // (1024 * 1024),
-                    ),
-                )
-                raise errors
-            out.write(chunk)
-    try:
-        sheet = read_table(target, name)
-    except FormErrors:
-        target.unlink(missing_ok=True)
-        raise
+    data = upload.file.read(MAX_IMPORT_BYTES + 1)
+    if len(data) > MAX_IMPORT_BYTES:
+        errors.add(
+            "file",
+            Message(
+                N_("This file is larger than %(mb)s MB: split it in smaller files."),
+                mb=MAX_IMPORT_BYTES // (1024 * 1024),
+            ),
+        )
+        raise errors
+    sheet = read_table(data, name)
     job = ImportJob(
         user_id=user.id,
         entity=entity,
         filename=name,
-        stored_as=stored,
+        stored_as="database",
         headers=json.dumps(sheet.headers),
         mapping=json.dumps({str(k): v for k, v in guess_mapping(entity, sheet.headers).items()}),
         total_rows=len(sheet.rows),
     )
     session.add(job)
+    session.flush()
+    session.add(ImportFile(import_id=job.id, content=data))
     session.commit()
     session.refresh(job)
     return job
+
+
+def _file_of(session: Session, job: ImportJob) -> bytes:
+    stored = session.get(ImportFile, job.id)
+    if stored is None:
+        errors = FormErrors()
+        errors.add("file", N_("The uploaded file is no longer kept: upload it again."))
+        raise errors
+    return stored.content
 
 
 def get_job(session: Session, user: User, job_id: int) -> ImportJob:
@@ -495,53 +488,35 @@ class Preview:
 
 
 def preview(session: Session, user: User, job: ImportJob, settings) -> Preview:
-    sheet = read_table(imports_dir(settings) / job.stored_as, job.filename)
+    sheet = read_table(_file_of(session, job), job.filename)
     rows = _rows(job, sheet, user)
     return Preview(job, sheet, rows, group_duplicates(session, job.entity, rows))
 
 
 # ---- running ---------------------------------------------------------------
 
-PROGRESS: dict[int, int] = {}  # job id -> rows done, for the progress bar of a running import
+RUNNABLE = ("mapping", "ready", "failed", "interrupted", "cancelled")
 
 
-def run_in_background(engine, job_id: int, user_id: int, settings, decisions, default) -> None:
-    """Big files run in a thread; the page polls PROGRESS. One transaction still."""
+@dataclass
+class Plan:
+    """What an import will do, decided from a read of the file and the database."""
 
-    def work():
-        with Session(engine, expire_on_commit=False) as session:
-            user = session.get(User, user_id)
-            job = session.get(ImportJob, job_id)
-            try:
-                run_import(session, user, job, settings, decisions, default)
-            except Exception as exc:  # reported on the page; nothing was written
-                session.rollback()
-                job = session.get(ImportJob, job_id)
-                job.status = "failed"
-                job.error = str(exc)[:500]
-                session.add(job)
-                session.commit()
-            finally:
-                PROGRESS.pop(job_id, None)
-
-    job_thread = threading.Thread(target=work, name=f"import-{job_id}", daemon=True)
-    job_thread.start()
+    creates: list[dict]
+    merges: list[tuple[int, dict]]
+    report: dict
 
 
-def run_import(
+def plan_import(
     session: Session,
     user: User,
     job: ImportJob,
     settings,
     decisions: dict[str, str],
     default: str = "merge",
-) -> ImportJob:
-    """All or nothing: every record of the file in one transaction."""
+) -> Plan:
     require_records(user)
-    if job.status not in ("mapping", "ready", "failed"):
-        raise FormErrors()
     found = preview(session, user, job, settings)
-    PROGRESS[job.id] = 0
     action_of = {}
     for group in found.groups:
         choice = decisions.get(group.key, default)
@@ -565,12 +540,32 @@ def run_import(
     for row in found.rows:
         if row.valid and row.number not in in_group:
             creates.append(row.values)
+    return Plan(creates, merges, report)
+
+
+# A running import's progress, per job, for the runner to store with its lease. Only the
+# thread doing the import writes it; other processes read the stored figure.
+_PROGRESS: dict[int, object] = {}
+
+
+def _advance(job: ImportJob, rows: int) -> None:
+    run = _PROGRESS.get(job.id)
+    if run is not None:
+        run.progress((run.done or 0) + rows)
+        run.check()  # a cancel, or the process stopping: everything rolls back
+
+
+def write_import(session: Session, user: User, job: ImportJob, plan: Plan, finish=None) -> None:
+    """All or nothing: every record of the file, the report and the end of the job in one
+    commit. `finish` closes the background job in that same transaction; when the claim
+    was lost meanwhile, nothing is kept."""
     writer = {
         "contacts": _write_contacts,
         "organizations": _write_organizations,
         "deals": _write_deals,
     }
-    created, merged = writer[job.entity](session, user, job, creates, merges)
+    created, merged = writer[job.entity](session, user, job, plan.creates, plan.merges)
+    report = plan.report
     report["created"] = created[:200]
     report["merged"] = merged[:200]
     job.created, job.merged = len(created), len(merged)
@@ -578,10 +573,34 @@ def run_import(
     job.invalid = len(report["invalid"])
     job.report = json.dumps(report, ensure_ascii=False, default=str)
     job.status = "done"
+    job.error = ""
     job.finished_at = utcnow()
     session.add(job)
+    session.execute(delete(ImportFile).where(ImportFile.import_id == job.id))
+    if finish is not None and not finish(session):
+        session.rollback()
+        raise Stopped
     session.commit()
-    return job
+
+
+def run_import(
+    session: Session,
+    user: User,
+    job: ImportJob,
+    settings,
+    decisions: dict[str, str],
+    default: str = "merge",
+) -> ImportJob:
+    """Runs a small import within the request. The row is locked first, so a double
+    submit waits and then finds it done."""
+    require_records(user)
+    locked = session.exec(select(ImportJob).where(ImportJob.id == job.id).with_for_update()).one()
+    if locked.status not in RUNNABLE:
+        return locked
+    write_import(
+        session, user, locked, plan_import(session, user, locked, settings, decisions, default)
+    )
+    return locked
 
 
 def _text(message) -> str:
@@ -741,7 +760,7 @@ def _write_contacts(session, user, job, creates, merges):
                 ],
             )
         created.extend(r["name"] for r in rows)
-        PROGRESS[job.id] = PROGRESS.get(job.id, 0) + len(chunk)
+        _advance(job, len(chunk))
     merged = []
     for contact_id, v in merges:
         contact = session.get(Contact, contact_id)
@@ -805,7 +824,7 @@ def _write_organizations(session, user, job, creates, merges):
         ids = _insert_all(session, Organization, rows)
         _recorded(session, user, job, "organization", ids, [r["name"] for r in rows])
         created.extend(r["name"] for r in rows)
-        PROGRESS[job.id] = PROGRESS.get(job.id, 0) + len(rows)
+        _advance(job, len(rows))
     merged = []
     for org_id, v in merges:
         org = session.get(Organization, org_id)
@@ -896,7 +915,7 @@ def _write_deals(session, user, job, creates, merges):
             session.execute(insert(DealContact), links)
         _recorded(session, user, job, "deal", ids, [r["title"] for r in rows])
         created.extend(r["title"] for r in rows)
-        PROGRESS[job.id] = PROGRESS.get(job.id, 0) + len(chunk)
+        _advance(job, len(chunk))
     merged = [session.get(Deal, deal_id).title for deal_id, _v in merges]
     for deal_id, _v in merges:
         session.add(

@@ -2,6 +2,7 @@
 
 from datetime import datetime
 
+from sqlalchemy import Column, LargeBinary
 from sqlmodel import Field, SQLModel
 
 from app.core.schema import utcnow
@@ -25,8 +26,9 @@ class ImportJob(SQLModel, table=True):
     user_id: int = Field(foreign_key="user.id", index=True)
     entity: str = Field(max_length=16)  # contacts, organizations, deals
     filename: str = Field(max_length=200)
+    # Where the uploaded file was kept: "database" (ImportFile) since migration 0008.
     stored_as: str = Field(max_length=100)
-    # mapping, ready, running, done, failed, undone
+    # mapping, ready, queued, running, done, failed, interrupted, cancelled, undone
     status: str = Field(default="mapping", max_length=12)
     headers: str = Field(default="[]")  # JSON list
     mapping: str = Field(default="{}")  # JSON {column index: field}
@@ -39,6 +41,15 @@ class ImportJob(SQLModel, table=True):
     error: str = Field(default="", max_length=500)
     created_at: datetime = Field(default_factory=utcnow)
     finished_at: datetime | None = None
+
+
+class ImportFile(SQLModel, table=True):
+    """The uploaded file of an import not yet done, readable from every process and host."""
+
+    __tablename__ = "import_file"
+    import_id: int = Field(primary_key=True, foreign_key="import_job.id")
+    content: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
+    created_at: datetime = Field(default_factory=utcnow)
 
 
 class ImportRecord(SQLModel, table=True):

@@ -5,7 +5,6 @@ import csv
 import io
 import zipfile
 from dataclasses import dataclass, field
-from pathlib import Path
 
 from app.core.errors import FormErrors, Message
 from app.core.i18n import N_
@@ -104,8 +103,7 @@ def _sheet(all_rows: list[list[str]], **details) -> Sheet:
     return sheet
 
 
-def read_table(path: Path, filename: str) -> Sheet:
-    data = path.read_bytes()
+def read_table(data: bytes, filename: str) -> Sheet:
     if filename.lower().endswith((".xlsx", ".xlsm")) or data[:2] == b"PK":
         return read_xlsx(data)
     return read_csv(data)

@@ -6,15 +6,18 @@ import hashlib
 import hmac
 import json
 import secrets
+import threading
 from datetime import datetime, timedelta
 
 import httpx
-from sqlalchemy import Index, func, insert
+from sqlalchemy import Index, func, insert, update
 from sqlmodel import Field, Session, SQLModel, select
 
+from app.core import jobs
 from app.core.access import require_admin
 from app.core.errors import FormErrors
 from app.core.i18n import N_
+from app.core.jobs import Retry
 from app.core.schema import utcnow
 
 EVENTS = {
@@ -66,7 +69,8 @@ def subscribed(session: Session, event: str) -> list[Webhook]:
 
 
 def emit_many(session: Session, hooks: list[Webhook], event: str, items: list[dict]) -> None:
-    """emit() for a batch (an import): the hooks are looked up once by the caller."""
+    """emit() for a batch (an import): the hooks are looked up once by the caller. Each
+    delivery is a job, claimed once by whichever process is free."""
     rows = []
     for data in items:
         body = json.dumps(
@@ -88,62 +92,78 @@ def emit_many(session: Session, hooks: list[Webhook], event: str, items: list[di
             for h in hooks
         )
     if rows:
-        session.execute(insert(WebhookDelivery), rows)
+        ids = session.scalars(insert(WebhookDelivery).returning(WebhookDelivery.id), rows).all()
+        jobs.enqueue_many(session, "webhook", list(ids), MAX_ATTEMPTS)
 
 
 def signature(secret: str, body: bytes) -> str:
     return "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
 
 
+_client: httpx.Client | None = None
+_client_lock = threading.Lock()
+
+
+def _http() -> httpx.Client:
+    """One client per process, made when the first delivery is due, not on every round."""
+    global _client
+    with _client_lock:
+        if _client is None:
+            _client = httpx.Client(timeout=TIMEOUT, follow_redirects=False)
+        return _client
+
+
+def run_delivery(sessions, settings, job, run) -> None:
+    """One attempt at one delivery (the job's attempt is already counted and committed). The
+    receiver gets X-Carnet-Delivery, the same on every attempt, to drop a repeat."""
+    with sessions() as session:
+        delivery = session.get(WebhookDelivery, job.ref_id)
+        hook = delivery and session.get(Webhook, delivery.webhook_id)
+        if delivery is None or hook is None or delivery.status != "pending":
+            return  # the webhook was removed meanwhile
+        delivery.attempts = job.attempts
+        session.add(delivery)
+        session.commit()
+        body = delivery.payload.encode()
+        headers = {
+            "Content-Type": "application/json",
+            "User-Agent": "Carnet-Webhooks/1",
+            "X-Carnet-Event": delivery.event,
+            "X-Carnet-Delivery": str(delivery.id),
+            "X-Carnet-Signature": signature(hook.secret, body),
+        }
+        try:
+            response = _http().post(hook.url, content=body, headers=headers)
+            delivery.last_status = response.status_code
+            delivery.last_error = "" if response.is_success else response.text[:200]
+            ok = response.is_success
+        except httpx.HTTPError as exc:
+            delivery.last_status = None
+            delivery.last_error = f"{type(exc).__name__}: {exc}"[:500]
+            ok = False
+        if ok:
+            delivery.status = "delivered"
+            delivery.delivered_at = utcnow()
+        else:
+            delivery.next_attempt_at = utcnow() + backoff(job.attempts)
+        session.add(delivery)
+        session.commit()
+        if not ok:
+            raise Retry(delivery.last_error or f"HTTP {delivery.last_status}")
+
+
+def delivery_ended(session: Session, job, status: str) -> None:
+    """The job gave up (or was interrupted with no attempt left): the delivery says so."""
+    session.execute(
+        update(WebhookDelivery)
+        .where(WebhookDelivery.id == job.ref_id, WebhookDelivery.status == "pending")
+        .values(status="failed")
+    )
+
+
 def backoff(attempts: int) -> timedelta:
     """30 s, 1 min, 2 min, … capped at an hour."""
     return timedelta(seconds=min(30 * 2 ** (attempts - 1), 3600))
-
-
-def deliver_due(session: Session, now: datetime, client: httpx.Client | None = None) -> int:
-    """Posts every delivery that is due; returns how many were attempted."""
-    due = session.exec(
-        select(WebhookDelivery, Webhook)
-        .join(Webhook, Webhook.id == WebhookDelivery.webhook_id)
-        .where(WebhookDelivery.status == "pending", WebhookDelivery.next_attempt_at <= now)
-        .order_by(WebhookDelivery.next_attempt_at, WebhookDelivery.id)
-        .limit(100)
-    ).all()
-    own = client is None
-    client = client or httpx.Client(timeout=TIMEOUT, follow_redirects=False)
-    try:
-        for delivery, hook in due:
-            body = delivery.payload.encode()
-            headers = {
-                "Content-Type": "application/json",
-                "User-Agent": "Carnet-Webhooks/1",
-                "X-Carnet-Event": delivery.event,
-                "X-Carnet-Delivery": str(delivery.id),
-                "X-Carnet-Signature": signature(hook.secret, body),
-            }
-            delivery.attempts += 1
-            try:
-                response = client.post(hook.url, content=body, headers=headers)
-                delivery.last_status = response.status_code
-                delivery.last_error = "" if response.is_success else response.text[:200]
-                ok = response.is_success
-            except httpx.HTTPError as exc:
-                delivery.last_status = None
-                delivery.last_error = f"{type(exc).__name__}: {exc}"[:500]
-                ok = False
-            if ok:
-                delivery.status = "delivered"
-                delivery.delivered_at = utcnow()
-            elif delivery.attempts >= MAX_ATTEMPTS:
-                delivery.status = "failed"
-            else:
-                delivery.next_attempt_at = now + backoff(delivery.attempts)
-            session.add(delivery)
-            session.commit()
-    finally:
-        if own:
-            client.close()
-    return len(due)
 
 
 def create_webhook(session: Session, user, url: str, events: list[str]) -> Webhook:
