@@ -29,7 +29,8 @@ class Kind:
     run: Callable  # (sessions, settings, job, JobRun) -> None; commits its own work
     # Called with (session, job, status) when a job ends other than "done".
     ended: Callable | None = None
-    backoff: Callable[[int], timedelta] = lambda attempts: timedelta(
+    # (attempts, settings) -> how long until the next attempt
+    backoff: Callable = lambda attempts, settings: timedelta(
         seconds=min(30 * 2 ** (attempts - 1), 3600)
     )
 
@@ -58,7 +59,7 @@ def kinds() -> dict[str, Kind]:
     from app.interop import digest, import_jobs, webhooks
 
     return {
-        "webhook": Kind(webhooks.run_delivery, webhooks.delivery_ended),
+        "webhook": Kind(webhooks.run_delivery, webhooks.delivery_ended, webhooks.backoff),
         "digest": Kind(digest.run_digest, backoff=digest.backoff),
         "import": Kind(import_jobs.run_job, import_jobs.job_ended),
     }
@@ -105,7 +106,7 @@ class Runner:
         except Retry as exc:
             with self.session() as session:
                 status = jobs.retry_later(
-                    session, job, self.worker, str(exc), kind.backoff(job.attempts)
+                    session, job, self.worker, str(exc), kind.backoff(job.attempts, self.settings)
                 )
                 job.error = str(exc)
                 if status == jobs.FAILED and kind.ended:

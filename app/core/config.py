@@ -34,6 +34,8 @@ class Settings(BaseSettings):
     background: bool = True
     # Jobs one process runs at once (each in a thread of its own).
     job_concurrency: int = 4
+    # First wait before a failed webhook delivery is tried again; it doubles each time.
+    webhook_retry_seconds: int = 30
     # Outgoing mail (the daily digest). No host: no mail is sent.
     smtp_host: str = ""
     smtp_port: int = 587

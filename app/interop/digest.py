@@ -120,7 +120,7 @@ def schedule_due(session: Session, settings: Settings, now: datetime) -> int:
 MAX_ATTEMPTS = 10
 
 
-def backoff(attempts: int) -> timedelta:
+def backoff(attempts: int, settings=None) -> timedelta:
     """1, 2, 4 … minutes, at most 30: an SMTP outage of a few hours still gets the digest out."""
     return timedelta(minutes=min(2 ** (attempts - 1), 30))
 

@@ -145,7 +145,7 @@ def run_delivery(sessions, settings, job, run) -> None:
             delivery.status = "delivered"
             delivery.delivered_at = utcnow()
         else:
-            delivery.next_attempt_at = utcnow() + backoff(job.attempts)
+            delivery.next_attempt_at = utcnow() + backoff(job.attempts, settings)
         session.add(delivery)
         session.commit()
         if not ok:
@@ -161,9 +161,9 @@ def delivery_ended(session: Session, job, status: str) -> None:
     )
 
 
-def backoff(attempts: int) -> timedelta:
-    """30 s, 1 min, 2 min, … capped at an hour."""
-    return timedelta(seconds=min(30 * 2 ** (attempts - 1), 3600))
+def backoff(attempts: int, settings) -> timedelta:
+    """30 s, 1 min, 2 min, … capped at an hour (CARNET_WEBHOOK_RETRY_SECONDS sets the first)."""
+    return timedelta(seconds=min(settings.webhook_retry_seconds * 2 ** (attempts - 1), 3600))
 
 
 def create_webhook(session: Session, user, url: str, events: list[str]) -> Webhook:
