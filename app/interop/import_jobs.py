@@ -27,7 +27,7 @@ def run_or_queue(session: Session, user: User, job: ImportJob, settings, decisio
     is under way (or done) changes nothing."""
     if job.total_rows <= INLINE_ROWS:
         return importing.run_import(session, user, job, settings, decisions, default)
-    locked = session.exec(select(ImportJob).where(ImportJob.id == job.id).with_for_update()).one()
+    locked = importing.lock(session, job)
     if locked.status not in importing.RUNNABLE:
         return locked
     locked.status = "queued"
