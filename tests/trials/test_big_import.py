@@ -124,3 +124,34 @@ def test_an_import_killed_in_the_middle_is_interrupted_and_runs_again(backend, r
         assert _count(env, "SELECT count(*) FROM contact") == ROWS
     finally:
         server.stop()
+
+
+def test_a_graceful_stop_hands_a_running_import_back_and_a_restart_finishes_it(
+    sqlite_env, tmp_path
+):
+    env = sqlite_env
+    email = _seller(env)
+    server = Server(env, tmp_path).start()
+    try:
+        client = login(server.url, email)
+        job = _upload(client)
+        client.post(f"/imports/{job}/run", data={})
+        assert _wait_for(
+            lambda: _count(
+                env, f"SELECT count(*) FROM job WHERE ref_id={job} AND status='running'"
+            ),
+            every=0.02,
+        )
+        server.stop()  # SIGTERM: the import stops at its next step and is handed back
+        # uvicorn re-raises SIGTERM once it has shut down cleanly
+        assert "Application shutdown complete" in server.log.read_text()
+        assert _count(env, f"SELECT count(*) FROM job WHERE ref_id={job} AND status='queued'")
+        assert _count(env, f"SELECT attempts FROM job WHERE ref_id={job}") == 0
+        assert _count(env, "SELECT count(*) FROM contact") == 0
+        server.start()
+        assert _wait_for(
+            lambda: _count(env, f"SELECT count(*) FROM import_job WHERE id={job} AND status='done'")
+        )
+        assert _count(env, "SELECT count(*) FROM contact") == ROWS
+    finally:
+        server.stop()
