@@ -10,31 +10,40 @@ from app.core.config import get_settings
 def _serve(args) -> int:
     import uvicorn
 
-    from app.core.db import DatabaseNotMigrated
+    from app.core.startup import StartupError, check_all
 
     settings = get_settings()
-    try:
-        from app.main import create_app
-
-        app = create_app(settings)
-    except DatabaseNotMigrated as exc:
-        print(f"carnet: {exc}", file=sys.stderr)
-        return 2
-    print(f"Carnet on http://{args.host or settings.host}:{args.port or settings.port}")
+    workers = settings.workers if args.workers is None else args.workers
+    if workers < 1:
+        raise StartupError("--workers (CARNET_WORKERS) must be at least 1")
+    # Once, here, before any worker starts: one line rather than a traceback per worker.
+    check_all(settings)
+    host, port = args.host or settings.host, args.port or settings.port
+    print(f"Carnet on http://{host}:{port} ({workers} worker{'s' if workers > 1 else ''})")
     uvicorn.run(
-        app,
-        host=args.host or settings.host,
-        port=args.port or settings.port,
+        "app.main:create_app",
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
         proxy_headers=True,
         log_level="info",
+        timeout_graceful_shutdown=10,
     )
     return 0
 
 
 def _migrate(args) -> int:
     from app.core.db import migrate
+    from app.core.startup import check_database_storage, check_schema, open_database
 
     settings = get_settings()
+    check_database_storage(settings)
+    engine = open_database(settings)
+    try:
+        check_schema(engine, newer_only=True)
+    finally:
+        engine.dispose()
     migrate(settings.effective_database_url)
     print(f"Database migrated: {_describe(settings.effective_database_url)}")
     return 0
@@ -49,10 +58,10 @@ def _describe(url: str) -> str:
 def _session():
     from sqlmodel import Session
 
-    from app.core.db import check_migrated, make_engine
+    from app.core.startup import check_schema, open_database
 
-    engine = make_engine(get_settings().effective_database_url)
-    check_migrated(engine)
+    engine = open_database(get_settings())
+    check_schema(engine)
     return Session(engine)
 
 
@@ -153,6 +162,9 @@ def main(argv: list[str] | None = None) -> int:
     serve = sub.add_parser("serve", help="serve Carnet over HTTP")
     serve.add_argument("--host")
     serve.add_argument("--port", type=int)
+    serve.add_argument(
+        "--workers", type=int, help="processes serving requests (default 1, CARNET_WORKERS)"
+    )
     serve.set_defaults(func=_serve)
 
     sub.add_parser("migrate", help="create or upgrade the database schema").set_defaults(
@@ -186,7 +198,13 @@ def main(argv: list[str] | None = None) -> int:
     digest.set_defaults(func=_digest)
 
     args = parser.parse_args(argv)
-    return args.func(args)
+    from app.core.startup import StartupError
+
+    try:
+        return args.func(args)
+    except StartupError as exc:
+        print(f"carnet: {exc}", file=sys.stderr)
+        return 2
 
 
 if __name__ == "__main__":

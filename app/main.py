@@ -11,6 +11,7 @@ from fastapi.staticfiles import StaticFiles
 from sqlmodel import Session
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from app.core import health, limits
 from app.core.config import Settings, get_settings
 from app.core.db import ROOT, check_migrated, make_engine, reader
 from app.core.errors import Conflict, Forbidden, FormErrors, NotFound
@@ -172,7 +173,7 @@ class ResponseHeaders:
 
 def create_app(settings: Settings | None = None, engine=None, check_schema: bool = True) -> FastAPI:
     settings = settings or get_settings()
-    engine = engine or make_engine(settings.effective_database_url)
+    engine = engine or make_engine(settings.effective_database_url, settings=settings)
     if check_schema:
         check_migrated(engine)
 
@@ -195,9 +196,11 @@ def create_app(settings: Settings | None = None, engine=None, check_schema: bool
     app.state.secret_key = installation_key(engine, settings.secret_key, settings.data_dir)
     app.state.signer = CookieSigner(app.state.secret_key)
 
+    limits.install(app, settings)  # inside ResponseHeaders: a refusal gets the headers too
     app.add_middleware(ResponseHeaders)
 
     _install_error_handlers(app)
+    health.install(app)
     app.mount("/static", StaticFiles(directory=str(ROOT / "static")), name="static")
 
     @app.get("/api/docs", include_in_schema=False)

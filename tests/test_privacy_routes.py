@@ -28,6 +28,9 @@ ACCESS = {
     ("GET", "/setup"): PUBLIC,
     ("POST", "/setup"): PUBLIC,
     ("GET", "/api/docs"): PUBLIC,
+    # Health checks for a load balancer: no record, no account, no detail of the database.
+    ("GET", "/healthz"): PUBLIC,
+    ("GET", "/readyz"): PUBLIC,
     # The customer's survey page: the signed link is the only key.
     ("GET", "/s/{token}"): PUBLIC,
     # A calendar app fetches the feed alone: the signed URL is the key.

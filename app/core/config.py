@@ -51,6 +51,13 @@ class Settings(BaseSettings):
     survey_days: int = 30
     # Answers accepted from one client (IP) per 10 minutes on the public survey page.
     survey_max_answers: int = 10
+    # Largest request body other than a multipart upload, refused before it is read.
+    max_body_kb: int = 1024
+    # `carnet serve` processes; each holds up to db_pool_size + db_max_overflow PostgreSQL
+    # connections (README: keep the total under the server's max_connections).
+    workers: int = 1
+    db_pool_size: int = 5
+    db_max_overflow: int = 5
     # Lower in tests only: hashing cost is a security setting, not a tuning knob.
     argon2_time_cost: int = 3
     argon2_memory_cost: int = 65536
@@ -62,6 +69,15 @@ class Settings(BaseSettings):
     @property
     def max_upload_bytes(self) -> int:
         return self.max_upload_mb * 1024 * 1024
+
+    @property
+    def max_body_bytes(self) -> int:
+        return self.max_body_kb * 1024
+
+    @property
+    def max_multipart_bytes(self) -> int:
+        """An upload and the form fields around it."""
+        return self.max_upload_bytes + 1024 * 1024
 
     @property
     def effective_database_url(self) -> str:

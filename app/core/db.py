@@ -1,16 +1,19 @@
 """Database engine, sessions and the migration check."""
 
 from collections.abc import Iterator
+from functools import lru_cache
 from pathlib import Path
 
 from fastapi import Request
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Engine, create_engine, event, make_url
 from sqlmodel import Session
+
+from app.core.config import Settings, get_settings
 
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def make_engine(url: str, busy_ms: int = 15000) -> Engine:
+def make_engine(url: str, busy_ms: int = 15000, settings: Settings | None = None) -> Engine:
     if url.startswith("sqlite"):
         path = url.split("///", 1)[-1]
         if path and path != ":memory:":
@@ -20,7 +23,29 @@ def make_engine(url: str, busy_ms: int = 15000) -> Engine:
         )
         _tune_sqlite(engine, busy_ms)
         return engine
-    return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=10)
+    return _server_engine(url, settings or get_settings())
+
+
+PG_DRIVERS = ("psycopg", "psycopg2")
+
+
+def _server_engine(url: str, settings: Settings) -> Engine:
+    """A bounded pool per process: README gives the sum to keep under max_connections."""
+    parsed = make_url(url)
+    connect_args = {}
+    if parsed.get_backend_name() == "postgresql" and parsed.get_driver_name() in PG_DRIVERS:
+        # Named, so pg_stat_activity tells Carnet's connections apart; bounded, so an
+        # unreachable host fails in seconds rather than hanging a request or the start-up.
+        wanted = {"application_name": "carnet", "connect_timeout": 10}
+        connect_args = {k: v for k, v in wanted.items() if k not in parsed.query}
+    return create_engine(
+        url,
+        pool_pre_ping=True,
+        pool_size=settings.db_pool_size,
+        max_overflow=settings.db_max_overflow,
+        pool_timeout=10,
+        connect_args=connect_args,
+    )
 
 
 def _tune_sqlite(engine: Engine, busy_ms: int) -> None:
@@ -75,20 +100,38 @@ class DatabaseNotMigrated(RuntimeError):
     pass
 
 
-def check_migrated(engine: Engine) -> None:
-    """Refuse to run on a database that is behind the code's schema."""
-    from alembic.runtime.migration import MigrationContext
+class DatabaseTooNew(DatabaseNotMigrated):
+    """The database carries a migration this code does not know: a newer Carnet wrote it."""
+
+
+@lru_cache
+def code_revisions() -> tuple[frozenset[str], frozenset[str]]:
+    """(heads, every revision) of this code's migrations; read once, they ship with it."""
     from alembic.script import ScriptDirectory
 
-    script = ScriptDirectory.from_config(alembic_config(str(engine.url)))
-    heads = set(script.get_heads())
+    script = ScriptDirectory.from_config(alembic_config(""))
+    known = frozenset(r.revision for r in script.walk_revisions())
+    return frozenset(script.get_heads()), known
+
+
+def check_migrated(engine: Engine) -> None:
+    """Refuse to run on a database that is behind, or ahead of, the code's schema."""
+    from alembic.runtime.migration import MigrationContext
+
+    heads, known = code_revisions()
     with engine.connect() as conn:
         current = set(MigrationContext.configure(conn).get_current_heads())
+    if current - known:
+        raise DatabaseTooNew(
+            "this database was written by a newer Carnet "
+            f"(revision {', '.join(sorted(current - known))}); "
+            "upgrade Carnet or restore a matching backup"
+        )
     if current != heads:
         raise DatabaseNotMigrated(
-            "The database is not migrated to this version of Carnet "
-            f"(database at {sorted(current) or 'nothing'}, code at {sorted(heads)}). "
-            "Run `carnet migrate` first."
+            "the database is not migrated to this version of Carnet "
+            f"(database at {', '.join(sorted(current)) or 'nothing'}, "
+            f"code at {', '.join(sorted(heads))}); run `carnet migrate`"
         )
 
 
