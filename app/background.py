@@ -15,6 +15,7 @@ from sqlmodel import Session
 
 from app.core import jobs
 from app.core.db import make_engine
+from app.core.health import database_unreachable, describe_database_error
 from app.core.jobs import Retry, Stopped
 from app.core.schema import utcnow
 
@@ -22,6 +23,7 @@ log = logging.getLogger("carnet.background")
 IDLE_SECONDS = 0.5
 HEARTBEAT_SECONDS = 2.0
 HOUSEKEEPING_SECONDS = 30.0
+DATABASE_AWAY_SECONDS = 5.0
 
 
 @dataclass
@@ -185,12 +187,19 @@ class Runner:
                 job = await asyncio.to_thread(self.claim)
             except asyncio.CancelledError:
                 raise
-            except Exception:  # the database away for a moment: try again shortly
-                log.exception("job claim failed")
+            except Exception as exc:  # the database away for a moment: try again shortly
                 job = None
+                pause = IDLE_SECONDS
+                if database_unreachable(exc):  # one line, not a traceback twice a second
+                    log.warning("job claim: %s", describe_database_error(exc))
+                    pause = DATABASE_AWAY_SECONDS
+                else:
+                    log.exception("job claim failed")
+            else:
+                pause = IDLE_SECONDS
             if job is None:
                 slots.release()
-                await asyncio.sleep(IDLE_SECONDS)
+                await asyncio.sleep(pause)
                 continue
             task = asyncio.create_task(self.run_one(job, slots))
             tasks.add(task)

@@ -42,7 +42,7 @@ def readyz(request: Request):
     except DatabaseNotMigrated:
         return _not_ready("not_migrated", "The database is not migrated: run `carnet migrate`.")
     except (DBAPIError, PoolTimeout) as exc:
-        log.warning("readiness: database unreachable: %s", _one_line(exc))
+        log.warning("readiness: database unreachable: %s", describe_database_error(exc))
         return _not_ready("database_unreachable", "Carnet cannot reach its database.")
     return {"status": "ok"}
 
@@ -81,7 +81,12 @@ def database_unreachable(exc: BaseException) -> bool:
 async def database_error(request: Request, exc: Exception):
     if not database_unreachable(exc):
         raise exc  # a genuine bug: the usual 500, with its traceback in the log
-    log.warning("database unreachable: %s %s: %s", request.method, request.url.path, _one_line(exc))
+    log.warning(
+        "database unreachable: %s %s: %s",
+        request.method,
+        request.url.path,
+        describe_database_error(exc),
+    )
     return error_response(
         request,
         503,
@@ -91,7 +96,8 @@ async def database_error(request: Request, exc: Exception):
     )
 
 
-def _one_line(exc: BaseException) -> str:
+def describe_database_error(exc: BaseException) -> str:
+    """The driver's message on one line, for a log."""
     orig = getattr(exc, "orig", None) or exc
     return " ".join(str(orig).split())[:300]
 
