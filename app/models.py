@@ -5,7 +5,7 @@ from app.auth.models import ApiToken, LoginFailure, User, UserSession
 from app.core.audit import AuditEntry
 from app.customers.models import Contact, Organization
 from app.deals.models import Deal, DealContact, Stage
-from app.documents.models import Document, DocumentVersion
+from app.documents.models import DatabaseFile, DatabaseFileChunk, Document, DocumentVersion
 from app.interop.models import CalendarFeed, ImportJob, ImportRecord
 from app.interop.webhooks import Webhook, WebhookDelivery
 from app.satisfaction.models import (
@@ -24,6 +24,8 @@ __all__ = [
     "CalendarFeed",
     "Contact",
     "Deal",
+    "DatabaseFile",
+    "DatabaseFileChunk",
     "DealContact",
     "Document",
     "ImportJob",
