@@ -51,14 +51,17 @@ def serve(env: dict[str, str]):
         try:
             deadline = time.monotonic() + 30
             while True:
+                try:
+                    # Still running: not another test's server that took the port meanwhile.
+                    answered = httpx.get(f"{url}/login", timeout=1).status_code == 200
+                    if answered and process.poll() is None:
+                        break
+                except httpx.TransportError:
+                    pass
                 if process.poll() is not None or time.monotonic() > deadline:
                     log.seek(0)
                     raise AssertionError(f"carnet serve did not start: {log.read().decode()}")
-                try:
-                    if httpx.get(f"{url}/login", timeout=1).status_code == 200:
-                        break
-                except httpx.TransportError:
-                    time.sleep(0.1)
+                time.sleep(0.1)
             yield url
         finally:
             process.terminate()
