@@ -21,6 +21,7 @@ from app.core.permissions import CsrfFailed, NotAuthenticated
 from app.core.secret_key import installation_key
 from app.core.security import CookieSigner
 from app.core.templating import is_htmx, localizer_for, render
+from app.documents.storage import remove_stale_temp_files
 
 
 def _wants_json(request: Request) -> bool:
@@ -176,6 +177,9 @@ def create_app(settings: Settings | None = None, engine=None, check_schema: bool
     engine = engine or make_engine(settings.effective_database_url, settings=settings)
     if check_schema:
         check_migrated(engine)
+    # Uploads and exports cut short by a crash (kill -9) leave their temporary files.
+    for directory in (settings.documents_dir / "tmp", settings.data_dir / "tmp"):
+        remove_stale_temp_files(directory)
 
     from app.background import lifespan
 

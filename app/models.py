@@ -6,7 +6,7 @@ from app.core.audit import AuditEntry
 from app.core.jobs import Job
 from app.customers.models import Contact, Organization
 from app.deals.models import Deal, DealContact, Stage
-from app.documents.models import Document, DocumentVersion
+from app.documents.models import DatabaseFile, DatabaseFileChunk, Document, DocumentVersion
 from app.interop.models import CalendarFeed, ImportFile, ImportJob, ImportRecord
 from app.interop.webhooks import Webhook, WebhookDelivery
 from app.satisfaction.models import (
@@ -25,6 +25,8 @@ __all__ = [
     "CalendarFeed",
     "Contact",
     "Deal",
+    "DatabaseFile",
+    "DatabaseFileChunk",
     "DealContact",
     "Document",
     "ImportFile",

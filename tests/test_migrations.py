@@ -33,7 +33,7 @@ def test_migrations_go_down_and_up_again(database_url):
     command.upgrade(cfg, "head")
     engine = make_engine(database_url)
     with engine.connect() as conn:
-        assert MigrationContext.configure(conn).get_current_heads() == ("0006",)
+        assert MigrationContext.configure(conn).get_current_heads() == ("0009",)
     engine.dispose()
 
 
@@ -94,7 +94,7 @@ def test_migrations_upgrade_a_populated_database(tmp_path):
     command.upgrade(cfg, "head")
     engine = make_engine(url)
     with engine.connect() as conn:
-        assert MigrationContext.configure(conn).get_current_heads() == ("0006",)
+        assert MigrationContext.configure(conn).get_current_heads() == ("0009",)
         assert conn.execute(text("SELECT name FROM contact")).scalar_one() == "Zoé"
         assert conn.execute(text("PRAGMA foreign_keys")).scalar_one() == 1
     engine.dispose()

@@ -2,6 +2,8 @@
 
 import hashlib
 import io
+import os
+import time
 
 import pytest
 
@@ -43,3 +45,25 @@ def test_a_failed_write_leaves_no_file_behind(tmp_path, source, error):
     with pytest.raises(error):
         storage.store(tmp_path, source, 10)
     assert [p for p in tmp_path.rglob("*") if p.is_file()] == []
+
+
+def test_temporary_files_left_by_a_crash_are_removed_at_start_but_not_recent_ones(engine, settings):
+    """An upload or export cut short by kill -9 leaves its temporary file; one younger than
+    an hour may still be written by another process."""
+    from fastapi.testclient import TestClient
+
+    from app.main import create_app
+
+    old = time.time() - storage.STALE_SECONDS - 60
+    left = []
+    for directory in (settings.documents_dir / "tmp", settings.data_dir / "tmp"):
+        directory.mkdir(parents=True)
+        stale, recent = directory / "tmpabc", directory / "tmpdef"
+        stale.write_bytes(b"half an upload")
+        os.utime(stale, (old, old))
+        recent.write_bytes(b"being written")
+        left.append((stale, recent))
+    with TestClient(create_app(settings, engine=engine, check_schema=False)) as client:
+        assert client.get("/login").status_code == 200
+    for stale, recent in left:
+        assert not stale.exists() and recent.exists()

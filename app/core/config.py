@@ -2,6 +2,7 @@
 
 from functools import lru_cache
 from pathlib import Path
+from typing import Literal
 
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
@@ -29,6 +30,9 @@ class Settings(BaseSettings):
     # A deal in a stage that needs a quote is "waiting for an answer" after this many days.
     quote_wait_days: int = 7
     max_upload_mb: int = 25
+    # "files": documents under data_dir/documents; "database": in the database, so every
+    # process on every host serves them and a database backup holds them.
+    document_store: Literal["files", "database"] = "files"
     # Background jobs (webhook deliveries, digests, big imports) run inside `carnet serve`;
     # off for tests and tools.
     background: bool = True

@@ -25,7 +25,7 @@ def current_stage(stage_id: IdPath, session: SessionDep, user: AdminUser) -> Sta
 
 def document_store(request: Request) -> DocumentStore:
     settings = request.app.state.settings
-    return DocumentStore(settings.documents_dir, settings.max_upload_bytes)
+    return DocumentStore.of(settings)
 
 
 DealDep = Annotated[Deal, Depends(current_deal)]

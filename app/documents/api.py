@@ -2,7 +2,7 @@
 
 from typing import Annotated
 
-from fastapi import APIRouter, FastAPI, File, Form, Query, UploadFile
+from fastapi import APIRouter, FastAPI, File, Form, Query, Request, UploadFile
 
 from app.activities import service as activities
 from app.core.api import API_DOCS, API_PREFIX, ListOut
@@ -106,6 +106,7 @@ def upload_version(
 
 @router.get("/documents/{document_id}/download")
 def download(
+    request: Request,
     session: SessionDep,
     user: RecordUser,
     document: DocumentDep,
@@ -113,4 +114,4 @@ def download(
     version: Annotated[int | None, Query(ge=1, le=1_000_000)] = None,
 ):
     """The current version, or `version=N`."""
-    return file_response(session, user, store, document, version)
+    return file_response(request, session, user, store, document, version)

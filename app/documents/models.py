@@ -2,7 +2,7 @@
 
 from datetime import datetime
 
-from sqlalchemy import BigInteger, Index, UniqueConstraint
+from sqlalchemy import BigInteger, Index, LargeBinary, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from app.core.i18n import N_
@@ -42,6 +42,24 @@ class DocumentVersion(SQLModel, table=True):
     sha256: str = Field(max_length=64)
     uploaded_by: int = Field(foreign_key="user.id")
     uploaded_at: datetime = Field(default_factory=utcnow)
+
+
+class DatabaseFile(SQLModel, table=True):
+    """A document's content kept in the database (CARNET_DOCUMENT_STORE=database), once per
+    SHA-256 like a file in the file store; its bytes are in chunks, so neither an upload nor
+    a download ever holds a whole file in memory."""
+
+    __tablename__ = "stored_file"
+    sha256: str = Field(primary_key=True, max_length=64)
+    size: int = Field(sa_type=BigInteger)
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class DatabaseFileChunk(SQLModel, table=True):
+    __tablename__ = "stored_file_chunk"
+    sha256: str = Field(primary_key=True, foreign_key="stored_file.sha256", max_length=64)
+    number: int = Field(primary_key=True)
+    content: bytes = Field(sa_type=LargeBinary)
 
 
 class DocumentVersionRead(SQLModel):

@@ -1,9 +1,10 @@
 """Pages for documents: attach to a record, upload a version, see versions, download."""
 
 from typing import Annotated
+from urllib.parse import quote
 
 from fastapi import APIRouter, FastAPI, Query, Request
-from fastapi.responses import FileResponse, RedirectResponse
+from fastapi.responses import FileResponse, RedirectResponse, Response, StreamingResponse
 
 from app.activities.deps import ActivityDep
 from app.core.errors import FormErrors
@@ -54,24 +55,44 @@ def document_page(request: Request, session: SessionDep, user: RecordUser, docum
 
 @router.get("/documents/{document_id}/download")
 def download(
+    request: Request,
     session: SessionDep,
     user: RecordUser,
     document: DocumentDep,
     store: StoreDep,
     version: VersionNumber = None,
 ):
-    return file_response(session, user, store, document, version)
+    return file_response(request, session, user, store, document, version)
 
 
-def file_response(session, user, store, document, version: int | None) -> FileResponse:
+def file_response(request, session, user, store, document, version: int | None) -> Response:
     """The stored file as a download: its own content type, its name, never shown inline."""
     found = service.get_version(session, user, document, version)
-    return FileResponse(
-        service.file_of(store, found),
+    content = service.file_of(session, store, found)
+    if content.path is not None:
+        return FileResponse(
+            content.path,
+            media_type=found.content_type,
+            filename=found.filename,
+            content_disposition_type="attachment",
+        )
+    sessions = request.app.state.session_factory
+    return StreamingResponse(
+        content.chunks(lambda: sessions(writes=False)),
         media_type=found.content_type,
-        filename=found.filename,
-        content_disposition_type="attachment",
+        headers={
+            "content-length": str(content.size),
+            "content-disposition": _attachment(found.filename),
+        },
     )
+
+
+def _attachment(filename: str) -> str:
+    """As FileResponse writes it: RFC 6266, with RFC 5987 encoding for other characters."""
+    quoted = quote(filename)
+    if quoted != filename:
+        return f"attachment; filename*=utf-8''{quoted}"
+    return f'attachment; filename="{filename}"'
 
 
 @router.post("/documents/{document_id}/versions")

@@ -3,7 +3,6 @@
 import mimetypes
 import re
 from dataclasses import dataclass
-from pathlib import Path
 from typing import BinaryIO
 
 from sqlalchemy import or_
@@ -20,6 +19,7 @@ from app.customers.models import Contact, Organization
 from app.deals.models import Deal
 from app.documents import storage
 from app.documents.models import KINDS, Document, DocumentVersion
+from app.documents.storage import DocumentStore
 
 FILENAME_CHARS = 200
 _CONTENT_TYPE = re.compile(r"^[\w.+-]+/[\w.+-]+$")
@@ -37,12 +37,6 @@ class Upload:
         if uploaded is None or not uploaded.filename:
             return None
         return cls(uploaded.filename, uploaded.content_type or "", uploaded.file)
-
-
-@dataclass
-class DocumentStore:
-    root: Path
-    max_bytes: int
 
 
 def visible_to(user: User):
@@ -71,11 +65,11 @@ def _content_type(upload: Upload) -> str:
     return given if _CONTENT_TYPE.match(given) and len(given) <= 100 else "application/octet-stream"
 
 
-def _store(store: DocumentStore, upload: Upload) -> storage.StoredFile:
+def _store(session: Session, store: DocumentStore, upload: Upload) -> storage.StoredFile:
     """Writes the file before any row refers to it; a refused file leaves nothing behind."""
     errors = FormErrors()
     try:
-        return storage.store(store.root, upload.file, store.max_bytes)
+        return store.save(session, upload.file)
     except storage.Empty:
         errors.add("file", N_("This file is empty."))
     except storage.TooLarge:
@@ -154,7 +148,7 @@ def attach(
     if activity is not None and activity.author_id != user.id:
         raise Forbidden
     errors.raise_if_any()
-    stored = _store(store, upload)
+    stored = _store(session, store, upload)
     document = Document(
         kind=kind,
         title=upload.filename.strip(),
@@ -181,7 +175,7 @@ def add_version(
     errors = FormErrors()
     check_upload(upload, document.kind, errors)
     errors.raise_if_any()
-    stored = _store(store, upload)
+    stored = _store(session, store, upload)
     version = _add_version(session, user, document, stored, upload)
     session.commit()
     session.refresh(version)
@@ -258,11 +252,11 @@ def get_version(
     return version
 
 
-def file_of(store: DocumentStore, version: DocumentVersion) -> Path:
-    path = storage.path_for(store.root, version.sha256)
-    if not path.is_file():
+def file_of(session: Session, store: DocumentStore, version: DocumentVersion) -> storage.Content:
+    content = store.find(session, version.sha256)
+    if content is None:
         raise NotFound
-    return path
+    return content
 
 
 @dataclass

@@ -1,4 +1,5 @@
-"""Backups: one archive with a consistent copy of the database and every document.
+"""Backups: one archive with a consistent copy of the database and every document (in the
+dump with CARNET_DOCUMENT_STORE=database, as files beside it otherwise).
 
 SQLite is copied with its online backup API, so Carnet may keep running; PostgreSQL with
 pg_dump (custom format). `restore` refuses anything but an empty target, so it can
@@ -16,8 +17,11 @@ from pathlib import Path
 
 from sqlalchemy import create_engine, inspect
 from sqlalchemy.engine import make_url
+from sqlmodel import Session
 
 from app.core.config import Settings
+from app.core.db import make_engine, migrate
+from app.documents.storage import DocumentStore, content_files
 
 FORMAT = 1
 
@@ -78,11 +82,9 @@ def backup(settings: Settings, target: Path) -> Path:
         with tarfile.open(partial, "w:gz") as tar:
             tar.add(tmp / "manifest.json", arcname="manifest.json")
             tar.add(tmp / db_name, arcname=db_name)
-            documents = settings.documents_dir
-            if documents.is_dir():
-                for path in sorted(documents.rglob("*")):
-                    if path.is_file() and "tmp" not in path.relative_to(documents).parts:
-                        tar.add(path, arcname=f"documents/{path.relative_to(documents)}")
+            # With the database store, documents are in the dump; any files are kept too.
+            for name, path in content_files(settings.documents_dir):
+                tar.add(path, arcname=f"documents/{name}")
         os.replace(partial, target)
     return target
 
@@ -137,6 +139,20 @@ def restore(settings: Settings, source: Path) -> dict:
             )
             if done.returncode:
                 raise BackupError(f"pg_restore failed: {done.stderr.strip()}")
-        if (tmp / "documents").is_dir():
-            shutil.copytree(tmp / "documents", documents, dirs_exist_ok=True)
+        _take_in_documents(settings, tmp / "documents")
     return manifest
+
+
+def _take_in_documents(settings: Settings, archived: Path) -> None:
+    """Into the store this installation is set to use, whichever store wrote the backup."""
+    url = settings.effective_database_url
+    store = DocumentStore.of(settings)
+    if store.in_database and any(content_files(archived)):
+        migrate(url)  # an archive older than the database store: its table comes first
+    engine = make_engine(url)
+    try:
+        with Session(engine) as session:
+            store.take_in(session, archived)
+            session.commit()
+    finally:
+        engine.dispose()

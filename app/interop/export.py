@@ -7,6 +7,7 @@ import io
 import json
 import tempfile
 import zipfile
+from contextlib import nullcontext
 from datetime import date, datetime
 from pathlib import Path
 
@@ -19,7 +20,6 @@ from app.auth.models import User
 from app.core.access import require_records
 from app.customers.models import Contact, Organization
 from app.deals.models import Deal, DealContact, Stage
-from app.documents import storage
 from app.documents.models import Document, DocumentVersion
 from app.documents.service import DocumentStore
 from app.documents.service import visible_to as document_visible_to
@@ -112,11 +112,16 @@ def export_everything(session: Session, user: User, store: DocumentStore, tmp_di
             ),
         )
         for version in versions:
-            source = storage.path_for(store.root, version.sha256)
-            if source.is_file():
-                archive.write(
-                    source, f"documents/{version.document_id}/v{version.number}-{version.filename}"
-                )
+            content = store.find(session, version.sha256)
+            if content is None:
+                continue
+            name = f"documents/{version.document_id}/v{version.number}-{version.filename}"
+            entry = zipfile.ZipInfo(name, date_time=version.uploaded_at.timetuple()[:6])
+            entry.compress_type = zipfile.ZIP_DEFLATED
+            large = content.size >= zipfile.ZIP64_LIMIT
+            with archive.open(entry, "w", force_zip64=large) as out:
+                for chunk in content.chunks(lambda: nullcontext(session)):
+                    out.write(chunk)
     return path
 
 
