@@ -1,7 +1,7 @@
 """document contents in the database (CARNET_DOCUMENT_STORE=database), for several hosts
 
 Revision ID: 0009
-Revises: 0006
+Revises: 0008
 Create Date: 2026-11-23 22:29:36.322852
 """
 

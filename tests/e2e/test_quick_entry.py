@@ -1,6 +1,7 @@
 """A seller logs a call with a next step using only the keyboard, then sees it on Today."""
 
-from datetime import date, timedelta
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
 
 from babel.dates import format_date
 
@@ -52,7 +53,8 @@ def test_a_seller_logs_a_call_with_a_next_step_using_only_the_keyboard(live_serv
     dialog.wait_for(state="hidden")
     soon = page.locator("section.follow-ups.soon")
     soon.get_by_text("Send the quote").wait_for()
-    due = date.today() + timedelta(days=3)
+    # "+3d" counts from the seller's day (Europe/Paris), not the machine's (UTC)
+    due = datetime.now(ZoneInfo("Europe/Paris")).date() + timedelta(days=3)
     assert "Hélène Durand" in soon.inner_text()
     assert format_date(due, "EEE d MMM", locale="en") in soon.inner_text()
     assert "Discussed the new bread oven" in page.locator(".timeline").inner_text()
