@@ -19,6 +19,7 @@ bring it back without touching the server.
 """
 
 import os
+import re
 import select
 import signal
 import socket
@@ -36,6 +37,7 @@ import httpx
 import pytest
 
 CARNET = str(Path(sys.executable).with_name("carnet"))
+PASSWORD = "correct horse battery"
 
 
 def free_port() -> int:
@@ -141,6 +143,24 @@ def serve(env: Mapping[str, str], workers: int = 1, args: tuple[str, ...] = ()) 
         yield served
     finally:
         served.stop()
+
+
+def log_in(url: str, email: str, password: str = PASSWORD) -> httpx.Client:
+    """A browser-like client logged in through the real form, sending the CSRF header."""
+    client = httpx.Client(base_url=url, follow_redirects=False, timeout=60)
+    page = client.get("/login")
+    token = re.search(r'name="csrf_token" value="([^"]+)"', page.text).group(1)
+    r = client.post("/login", data={"email": email, "password": password, "csrf_token": token})
+    assert r.status_code == 303, (r.status_code, r.text[:300])
+    return with_csrf(client)
+
+
+def with_csrf(client: httpx.Client) -> httpx.Client:
+    """Reads the session's CSRF token from a page, as HTMX does, and sends it from now on."""
+    page = client.get("/account")
+    assert page.status_code == 200, page.status_code
+    client.headers["X-CSRF-Token"] = re.search(r'"X-CSRF-Token": "([^"]+)"', page.text).group(1)
+    return client
 
 
 @contextmanager

@@ -2,9 +2,7 @@
 several at once on one database, driven over HTTP by several clients."""
 
 import os
-import re
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -13,22 +11,17 @@ from pathlib import Path
 
 import httpx
 import pytest
-from sqlalchemy import create_engine, make_url, text
+
+from tests.serving import PASSWORD, free_port, scratch_postgres_database  # noqa: F401
+from tests.serving import log_in as login  # noqa: F401 (for the trials)
 
 ROOT = Path(__file__).resolve().parents[2]
-PASSWORD = "correct horse battery"
 
 
 def pytest_collection_modifyitems(items):
     for item in items:
         if "/trials/" in str(item.fspath):
             item.add_marker(pytest.mark.trial)
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 class Server:
@@ -99,22 +92,6 @@ def serving(env: dict, log_dir: Path, count: int = 1, workers: int = 1):
             server.stop()
 
 
-def login(base: str, email: str, password: str = PASSWORD) -> httpx.Client:
-    """A browser-like client logged in through the real form, with its CSRF token set."""
-    client = httpx.Client(base_url=base, timeout=60)
-    page = client.get("/login")
-    token = re.search(r'name="csrf_token" value="([^"]+)"', page.text).group(1)
-    r = client.post("/login", data={"email": email, "password": password, "csrf_token": token})
-    assert r.status_code == 303, (r.status_code, r.text[:300])
-    client.headers["X-CSRF-Token"] = csrf_of(client)
-    return client
-
-
-def csrf_of(client: httpx.Client) -> str:
-    account = client.get("/account")
-    return re.search(r'"X-CSRF-Token": "([^"]+)"', account.text).group(1)
-
-
 def carnet(env: dict, *args: str) -> subprocess.CompletedProcess:
     full = {**os.environ, "CARNET_ARGON2_TIME_COST": "1", "CARNET_ARGON2_MEMORY_COST": "8192"}
     full.pop("CARNET_TEST_DATABASE_URL", None)
@@ -136,23 +113,12 @@ def sqlite_env(tmp_path):
 
 
 @pytest.fixture
-def postgres_env(tmp_path, worker_id):
+def postgres_env(tmp_path):
     """A PostgreSQL database of the test's own, migrated; dropped afterwards."""
-    base_url = os.environ.get("CARNET_TEST_DATABASE_URL")
-    if not base_url:
-        pytest.skip("CARNET_TEST_DATABASE_URL is not set")
-    base = make_url(base_url)
-    name = f"{base.database}_trial_{worker_id}_{os.getpid()}_{int(time.time() * 1000) % 10**8}"
-    admin = create_engine(base, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    url = base.set(database=name).render_as_string(hide_password=False)
-    env = {"CARNET_DATA_DIR": str(tmp_path / "data"), "CARNET_DATABASE_URL": url}
-    assert carnet(env, "migrate").returncode == 0
-    yield env
-    with admin.connect() as conn:
-        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    admin.dispose()
+    with scratch_postgres_database("trial") as url:
+        env = {"CARNET_DATA_DIR": str(tmp_path / "data"), "CARNET_DATABASE_URL": url}
+        assert carnet(env, "migrate").returncode == 0
+        yield env
 
 
 def engine_of(env: dict):
