@@ -3,6 +3,7 @@ is set), one transaction per test rolled back at the end, factories and real log
 
 import os
 import re
+import uuid
 
 # Cheap hashing in tests only; set before the app reads its settings.
 os.environ.setdefault("CARNET_ARGON2_TIME_COST", "1")
@@ -31,16 +32,25 @@ PASSWORD = "correct horse battery"
 BACKENDS = ["sqlite"] + (["postgresql"] if os.environ.get("CARNET_TEST_DATABASE_URL") else [])
 
 
+# One name per test run (shared by its xdist workers): two runs on one server, say CI and
+# a developer's, never drop each other's databases.
+RUN = (os.environ.get("PYTEST_XDIST_TESTRUNUID") or uuid.uuid4().hex)[:8]
+
+
 def fresh_postgres_database(worker: str) -> str:
     """A database of this test worker's own, created empty from CARNET_TEST_DATABASE_URL."""
     base = make_url(os.environ["CARNET_TEST_DATABASE_URL"])
-    name = f"{base.database}_carnet_{worker}"
-    admin = create_engine(base, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
+    name = f"{base.database}_carnet_{RUN}_{worker}"
+    with _admin(base).connect() as conn:
         conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
         conn.execute(text(f'CREATE DATABASE "{name}"'))
-    admin.dispose()
     return base.set(database=name).render_as_string(hide_password=False)
+
+
+def _admin(base):
+    from sqlalchemy.pool import NullPool
+
+    return create_engine(base, isolation_level="AUTOCOMMIT", poolclass=NullPool)
 
 
 @pytest.fixture(scope="session", params=BACKENDS)
@@ -51,7 +61,10 @@ def database_url(request, tmp_path_factory, worker_id):
     else:
         url = f"sqlite:///{tmp_path_factory.mktemp('db') / 'carnet.db'}"
     migrate(url)
-    return url
+    yield url
+    if request.param == "postgresql":  # the engine fixture, torn down first, has closed its pool
+        with _admin(make_url(os.environ["CARNET_TEST_DATABASE_URL"])).connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{make_url(url).database}" WITH (FORCE)'))
 
 
 @pytest.fixture(scope="session")
