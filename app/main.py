@@ -1,7 +1,7 @@
 """create_app(): settings, database, middleware, routers, static files and error pages."""
 
 import time
-from urllib.parse import quote
+from urllib.parse import quote, urlsplit
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -77,15 +77,23 @@ def _install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(Conflict)
     async def conflict(request: Request, exc: Conflict):
-        return _error_page(
-            request,
-            409,
-            N_("Changed meanwhile"),
-            N_(
-                "Someone saved this record after you opened it. Reload it to see their change, "
-                "then make yours again."
-            ),
+        message = N_(
+            "Someone saved this record after you opened it. Reload it to see their change, "
+            "then make yours again."
         )
+        if _wants_json(request):
+            body = {"detail": message, "changed": exc.changed, "version": exc.version}
+            return JSONResponse(body, status_code=409)
+        loc = localizer_for(request)
+        context = {
+            "title": loc.gettext(N_("Changed meanwhile")),
+            "message": loc.gettext(message),
+            "status": 409,
+            "changed": exc.changed,
+            # Back to the page the stale form came from (its path only: never another host).
+            "reload": urlsplit(request.headers.get("referer", "")).path,
+        }
+        return render(request, "error.html", context, status_code=409)
 
     @app.exception_handler(UploadTooLarge)
     async def upload_too_large(request: Request, exc: UploadTooLarge):

@@ -41,4 +41,11 @@ class FormErrors(Exception):
 
 
 class Conflict(Exception):
-    """Someone saved this record since the user read it; their change must not be undone."""
+    """Someone saved this record since the user read it; their change must not be undone.
+    `changed` holds the fields whose saved value differs from what this writer sent (their
+    current value, as text), `version` the record's current version."""
+
+    def __init__(self, changed: dict[str, str] | None = None, version: int | None = None):
+        super().__init__("changed meanwhile")
+        self.changed = changed or {}
+        self.version = version

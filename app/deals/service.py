@@ -600,7 +600,22 @@ def _audit(session, user, deal: Deal, before: dict) -> None:
         record_changes(session, user, "deal", deal.id, changes)
 
 
-def _claim(session: Session, deal: Deal, expected_version: int | None) -> None:
+# What a refused writer is told about: the fields a page or the API can send.
+_COMPARED = (
+    "title",
+    "stage_id",
+    "organization_id",
+    "currency",
+    "expected_close_on",
+    "next_step",
+    "next_step_due",
+    "lost_reason",
+)
+
+
+def _claim(
+    session: Session, deal: Deal, expected_version: int | None, sent: dict | None = None
+) -> None:
     """Optimistic lock: bump the version only if it is still the one the user read. The
     row stays locked until commit, so of two simultaneous moves exactly one passes."""
     expected = expected_version if expected_version is not None else deal.version
@@ -611,8 +626,14 @@ def _claim(session: Session, deal: Deal, expected_version: int | None) -> None:
         .execution_options(synchronize_session=False)
     )
     if result.rowcount != 1:
-        # Nothing was written; the request's session ends and rolls back on its own.
-        raise Conflict
+        # Nothing was written (the request's transaction is rolled back when it ends).
+        current = session.get(Deal, deal.id, populate_existing=True)
+        changed = {
+            name: "" if getattr(current, name) is None else str(getattr(current, name))
+            for name in _COMPARED
+            if name in (sent or {}) and getattr(current, name) != sent[name]
+        }
+        raise Conflict(changed, current.version)
     deal.version = expected + 1
 
 
@@ -696,7 +717,7 @@ def _apply(session: Session, user: User, deal: Deal, data: DealUpdate, errors: F
 def update_deal(session: Session, user: User, deal: Deal, data: DealUpdate) -> Deal:
     require_records(user)
     before = _snapshot(session, deal)
-    _claim(session, deal, data.version)
+    _claim(session, deal, data.version, data.model_dump(exclude_unset=True))
     errors = FormErrors()
     _apply(session, user, deal, data, errors)
     if errors:
@@ -781,7 +802,7 @@ def move_deal(
         raise errors
     old_stage = get_stage(session, deal.stage_id)
     before = _snapshot(session, deal)
-    _claim(session, deal, data.version)
+    _claim(session, deal, data.version, data.model_dump(exclude_unset=True))
     errors = FormErrors()
     _apply(session, user, deal, data, errors)
     contact_id = data.contact_id
@@ -901,7 +922,15 @@ def remove_contact(session: Session, user: User, deal: Deal, contact_id: int) ->
 
 
 def set_next_step(session: Session, user: User, deal: Deal, what: str, due: date) -> None:
-    """From quick entry: the activity's next step becomes the deal's, in its transaction."""
+    """From quick entry: the activity's next step becomes the deal's, in its transaction.
+    The row is locked and read again first, and its version goes up from what is stored: a
+    page opened before this is refused on save instead of undoing the new next step."""
+    deal = session.exec(
+        select(Deal)
+        .where(Deal.id == deal.id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    ).one()
     before = _snapshot(session, deal)
     deal.next_step, deal.next_step_due = what, due
     deal.updated_at = utcnow()

@@ -109,3 +109,31 @@ def test_eight_people_saving_at_once_on_sqlite_lose_nothing(sqlite_env, tmp_path
 
 def test_eight_people_saving_at_once_on_postgresql_lose_nothing(postgres_env, tmp_path):
     _trial(postgres_env, tmp_path, 2)
+
+
+def test_four_writers_with_one_deal_version_at_once_one_wins(sqlite_env, tmp_path):
+    """The version check is one UPDATE, not read-compare-write: of four API writes sent at
+    once with the same version, one is taken and three get 409, on one real process."""
+    from app.auth.service import create_api_token
+    from app.deals.models import DealCreate
+    from app.deals.service import create_deal
+
+    engine = engine_of(sqlite_env)
+    with Session(engine, expire_on_commit=False) as session:
+        user = create_user(session, email="d@example.test", name="D", password=PASSWORD)
+        deal = create_deal(session, user, DealCreate(title="Ovens"), "EUR")
+        _token, raw = create_api_token(session, user, "race")
+    engine.dispose()
+    with serving(sqlite_env, tmp_path) as (server,):
+        client = httpx.Client(base_url=server.url, headers={"Authorization": f"Bearer {raw}"})
+
+        def write(n):
+            body = {"version": deal.version, "title": f"Title {n}"}
+            return client.patch(f"/api/v1/deals/{deal.id}", json=body)
+
+        with ThreadPoolExecutor(4) as pool:
+            answers = list(pool.map(write, range(4)))
+    assert sorted(a.status_code for a in answers) == [200, 409, 409, 409]
+    winner = next(a for a in answers if a.status_code == 200).json()["title"]
+    refused = next(a for a in answers if a.status_code == 409).json()
+    assert refused["changed"] == {"title": winner} and refused["version"] == deal.version + 1
