@@ -4,14 +4,13 @@ host, kept once per content, and nothing left behind by a refused or abandoned u
 import io
 import os
 import re
-import uuid
 import zipfile
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import closing
 
 import httpx
 import pytest
-from sqlalchemy import create_engine, func, make_url, text
+from sqlalchemy import create_engine, func, text
 from sqlmodel import select
 
 from app.core.config import Settings
@@ -20,6 +19,7 @@ from app.documents.service import DocumentStore, attach
 from app.documents.storage import CHUNK
 from tests.conftest import upload
 from tests.processes import PASSWORD, carnet, carnet_env, log_in, serve, with_csrf
+from tests.serving import scratch_postgres_database
 
 QUOTE = os.urandom(CHUNK * 2 + 1000)  # three chunks
 
@@ -118,19 +118,8 @@ def test_the_export_holds_documents_kept_in_the_database(
 @pytest.fixture
 def postgres_database():
     """A database of this test's own on the PostgreSQL of the tests, dropped afterwards."""
-    if not os.environ.get("CARNET_TEST_DATABASE_URL"):
-        pytest.skip("PostgreSQL not set (CARNET_TEST_DATABASE_URL)")
-    base = make_url(os.environ["CARNET_TEST_DATABASE_URL"])
-    name = f"{base.database}_hosts_{uuid.uuid4().hex[:12]}"
-    admin = create_engine(base, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield base.set(database=name).render_as_string(hide_password=False)
-    finally:
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
+    with scratch_postgres_database("hosts") as url:
+        yield url
 
 
 def test_two_hosts_on_one_postgresql_share_logins_and_documents(tmp_path, postgres_database):
