@@ -14,9 +14,9 @@ from sqlalchemy import insert
 from sqlmodel import Session, select
 
 from app.activities.models import Activity, FollowUp
+from app.audit.trail import AuditEntry
 from app.auth.models import User
 from app.auth.service import create_user
-from app.core.audit import AuditEntry
 from app.core.clock import month_of, week_of
 from app.core.text import fold
 from app.customers.models import Contact, Organization

@@ -11,13 +11,13 @@ from fastapi.staticfiles import StaticFiles
 from sqlmodel import Session
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from app.auth.deps import CsrfFailed, NotAuthenticated
 from app.core import health, limits
 from app.core.config import Settings, get_settings
 from app.core.db import ROOT, check_migrated, make_engine, reader
 from app.core.errors import Conflict, Forbidden, FormErrors, NotFound
 from app.core.forms import UploadTooLarge
 from app.core.i18n import N_
-from app.core.permissions import CsrfFailed, NotAuthenticated
 from app.core.secret_key import installation_key
 from app.core.security import CookieSigner
 from app.core.templating import is_htmx, localizer_for, render

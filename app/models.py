@@ -1,16 +1,16 @@
 """Every table, imported in one place for Alembic and the tests."""
 
 from app.activities.models import Activity, FollowUp
+from app.audit.trail import AuditEntry
 from app.auth.models import ApiToken, LoginFailure, User, UserSession
-from app.core.audit import AuditEntry
+from app.core.app_settings import AppSetting
 from app.core.jobs import Job
+from app.core.outbox import Webhook, WebhookDelivery
 from app.customers.models import Contact, Organization
 from app.deals.models import Deal, DealContact, Stage
 from app.documents.models import DatabaseFile, DatabaseFileChunk, Document, DocumentVersion
 from app.interop.models import CalendarFeed, ImportFile, ImportJob, ImportRecord
-from app.interop.webhooks import Webhook, WebhookDelivery
 from app.satisfaction.models import (
-    AppSetting,
     SurveyAttempt,
     SurveyLink,
     SurveyResponse,

@@ -6,7 +6,7 @@ from decimal import Decimal
 import pytest
 from sqlmodel import select
 
-from app.core.audit import history
+from app.audit.trail import history
 from app.core.errors import FormErrors
 from app.deals import service
 from app.deals.models import Deal, DealMove, DealUpdate, Stage

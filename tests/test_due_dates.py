@@ -2,7 +2,7 @@ from datetime import date
 
 import pytest
 
-from app.activities.due_dates import parse_due
+from app.core.due_dates import parse_due
 
 MONDAY = date(2026, 11, 23)
 

@@ -3,7 +3,7 @@
 from sqlmodel import select
 
 from app.activities.models import FollowUp
-from app.core.audit import history
+from app.audit.trail import history
 from app.customers.models import Contact, ContactCreate, Organization, OrganizationCreate
 from app.customers.service import create_contact, create_organization
 from app.deals.models import Deal

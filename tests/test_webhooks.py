@@ -10,8 +10,9 @@ from http.server import BaseHTTPRequestHandler, HTTPServer
 import pytest
 from sqlmodel import select
 
+from app.core.outbox import WebhookDelivery
 from app.core.schema import utcnow
-from app.interop.webhooks import WebhookDelivery, create_webhook
+from app.interop.webhooks import create_webhook
 
 
 class Receiver:

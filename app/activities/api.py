@@ -8,9 +8,9 @@ from pydantic import BaseModel, Field
 from app.activities import service
 from app.activities.deps import ActivityDep, FollowUpDep
 from app.activities.models import ActivityCreate, ActivityRead, ActivityUpdate, FollowUpRead
+from app.auth.deps import RECORDS, RecordUser, SessionDep
 from app.core.api import API_DOCS, API_PREFIX, ListOut
 from app.core.ids import IdQuery
-from app.core.permissions import RECORDS, RecordUser, SessionDep
 from app.customers import service as customers
 
 router = APIRouter(prefix=API_PREFIX, tags=["activities"])

@@ -6,8 +6,8 @@ from fastapi import Depends
 
 from app.activities import service
 from app.activities.models import Activity, FollowUp
+from app.auth.deps import RecordUser, SessionDep
 from app.core.ids import IdPath
-from app.core.permissions import RecordUser, SessionDep
 
 
 def current_activity(activity_id: IdPath, session: SessionDep, user: RecordUser) -> Activity:

@@ -8,10 +8,10 @@ from fastapi.responses import RedirectResponse
 from app.activities import service
 from app.activities.deps import ActivityDep, FollowUpDep
 from app.activities.models import ActivityCreate, ActivityUpdate
+from app.auth.deps import RECORDS, RecordUser, SessionDep
 from app.core.errors import FormErrors
 from app.core.forms import FormData, local_path, parse_form
 from app.core.ids import IdQuery
-from app.core.permissions import RECORDS, RecordUser, SessionDep
 from app.core.templating import is_htmx, localizer_for, render
 from app.customers import service as customers
 from app.deals import service as deals

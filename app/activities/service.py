@@ -11,11 +11,12 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import and_, or_
 from sqlmodel import Session, select
 
-from app.activities.due_dates import parse_due
 from app.activities.models import Activity, ActivityCreate, ActivityUpdate, FollowUp
 from app.auth.models import User
+from app.core import outbox
 from app.core.access import require_records
 from app.core.clock import user_today, week_of
+from app.core.due_dates import parse_due
 from app.core.errors import Forbidden, FormErrors, NotFound
 from app.core.i18n import N_, language_from_header
 from app.core.pagination import Page, clamp_limit, decode_cursor, encode_cursor
@@ -24,7 +25,6 @@ from app.customers.models import Contact, Organization
 from app.deals import service as deals
 from app.deals.models import Deal
 from app.documents.service import sync_activity_privacy
-from app.interop import webhooks
 
 DUE_HELP = N_("Write a date like +3d, tomorrow, friday or 2026-12-01.")
 
@@ -115,7 +115,7 @@ def log_activity(session: Session, user: User, data: ActivityCreate) -> Activity
         )
     if activity.visibility == "team":
         # Private activities never leave Carnet (R2).
-        webhooks.emit(
+        outbox.emit(
             session,
             "activity.logged",
             {

@@ -7,11 +7,7 @@ from fastapi import APIRouter, Depends, FastAPI, Request
 from fastapi.responses import RedirectResponse
 
 from app.auth import service
-from app.core.errors import FormErrors
-from app.core.forms import FormData, checked
-from app.core.i18n import LANGUAGES, N_, language_from_header, timezone_names
-from app.core.ids import IdPath
-from app.core.permissions import (
+from app.auth.deps import (
     ADMIN,
     SESSION_COOKIE,
     SIGNED_IN,
@@ -21,6 +17,10 @@ from app.core.permissions import (
     cookie_token,
     optional_user,
 )
+from app.core.errors import FormErrors
+from app.core.forms import FormData, checked
+from app.core.i18n import LANGUAGES, N_, language_from_header, timezone_names
+from app.core.ids import IdPath
 from app.core.security import new_token, same
 from app.core.templating import render
 

@@ -17,6 +17,6 @@ class ListOut(BaseModel, Generic[T]):
 
 
 # Declared for the OpenAPI description (the docs' Authorize button); the check itself is
-# app.core.permissions, shared with the pages.
+# app.auth.deps, shared with the pages.
 bearer = HTTPBearer(auto_error=False, description="A personal API token from your account page.")
 API_DOCS = [Depends(bearer)]

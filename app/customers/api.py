@@ -4,9 +4,9 @@ from typing import Annotated
 
 from fastapi import APIRouter, FastAPI, Query
 
+from app.auth.deps import RECORDS, RecordUser, SessionDep
 from app.core.api import API_DOCS, API_PREFIX, ListOut
 from app.core.ids import IdQuery
-from app.core.permissions import RECORDS, RecordUser, SessionDep
 from app.customers import service
 from app.customers.deps import ContactDep, OrganizationDep
 from app.customers.models import (

@@ -4,8 +4,8 @@ from typing import Annotated
 
 from fastapi import Depends
 
+from app.auth.deps import RecordUser, SessionDep
 from app.core.ids import IdPath
-from app.core.permissions import RecordUser, SessionDep
 from app.customers import service
 from app.customers.models import Contact, Organization
 

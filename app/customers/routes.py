@@ -4,10 +4,10 @@ from fastapi import APIRouter, FastAPI, Request
 from fastapi.responses import RedirectResponse
 
 from app.activities import service as activities
-from app.core.audit import history
+from app.audit.trail import history
+from app.auth.deps import RECORDS, RecordUser, SessionDep
 from app.core.errors import FormErrors
 from app.core.forms import FormData, parse_form
-from app.core.permissions import RECORDS, RecordUser, SessionDep
 from app.core.templating import is_htmx, render
 from app.customers import service
 from app.customers.deps import ContactDep, OrganizationDep

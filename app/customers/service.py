@@ -5,9 +5,10 @@ from dataclasses import dataclass
 from sqlalchemy import and_, or_, update
 from sqlmodel import Session, select
 
+from app.audit.trail import changes_between, record_changes
 from app.auth.models import User
+from app.core import outbox
 from app.core.access import require_records
-from app.core.audit import changes_between, record_changes
 from app.core.errors import FormErrors, NotFound
 from app.core.i18n import N_
 from app.core.pagination import Page, clamp_limit, decode_cursor, encode_cursor
@@ -21,7 +22,6 @@ from app.customers.models import (
     OrganizationCreate,
     OrganizationUpdate,
 )
-from app.interop import webhooks
 
 # Both keys live in one index; PostgreSQL caps an index entry near 2 700 bytes, and a
 # character may take 4, so they are kept short. Searching past 400 characters is moot.
@@ -361,7 +361,7 @@ def create_contact(
     session.add(contact)
     session.flush()
     record_changes(session, user, "contact", contact.id, {"created": ("", contact.name)})
-    webhooks.emit(
+    outbox.emit(
         session,
         "contact.created",
         {

@@ -5,9 +5,9 @@ from typing import Annotated
 from fastapi import APIRouter, FastAPI, Query, Request
 from fastapi.responses import JSONResponse
 
+from app.auth.deps import RECORDS, RecordUser, SessionDep
 from app.core.api import API_DOCS, API_PREFIX, ListOut
 from app.core.ids import IdQuery
-from app.core.permissions import RECORDS, RecordUser, SessionDep
 from app.core.templating import localizer_for
 from app.deals import service
 from app.deals.deps import DealDep

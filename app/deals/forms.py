@@ -1,8 +1,8 @@
 """Reading deal forms as people type them: amounts in their locale, dates like +2w or 31/12."""
 
-from app.activities.due_dates import parse_due
 from app.auth.models import User
 from app.core.clock import user_today
+from app.core.due_dates import parse_due
 from app.core.errors import FormErrors
 from app.core.forms import parse_form
 from app.core.i18n import N_

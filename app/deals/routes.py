@@ -4,16 +4,17 @@ from fastapi import APIRouter, FastAPI, Request
 from fastapi.responses import RedirectResponse, Response
 
 from app.activities import service as activities
-from app.core.audit import history
+from app.audit.trail import history
+from app.auth.deps import ADMIN, RECORDS, AdminUser, RecordUser, SessionDep
 from app.core.errors import FormErrors
 from app.core.forms import FormData, MultipartData, checked, local_path
-from app.core.permissions import ADMIN, RECORDS, AdminUser, RecordUser, SessionDep
 from app.core.templating import is_htmx, localizer_for, render
 from app.customers import service as customers
 from app.deals import forms, service
-from app.deals.deps import DealDep, StageDep, StoreDep
+from app.deals.deps import DealDep, StageDep
 from app.deals.models import FACT_LABELS, FACTS, STAGE_KINDS
 from app.documents import service as documents
+from app.documents.deps import StoreDep
 from app.documents.models import KIND_LABELS
 from app.documents.service import Upload
 from app.satisfaction import service as satisfaction

@@ -8,9 +8,10 @@ from decimal import Decimal
 from sqlalchemy import and_, case, delete, func, insert, literal, or_, update
 from sqlmodel import Session, select
 
+from app.audit.trail import AuditEntry, record_changes
 from app.auth.models import User
+from app.core import outbox
 from app.core.access import require_admin, require_records
-from app.core.audit import AuditEntry, record_changes
 from app.core.clock import user_today
 from app.core.errors import Conflict, FormErrors, Message, NotFound
 from app.core.i18n import N_
@@ -33,7 +34,6 @@ from app.deals.models import (
     Stage,
 )
 from app.documents import service as documents
-from app.interop import webhooks
 from app.satisfaction import service as satisfaction
 
 TITLE_KEY_CHARS = 100
@@ -842,9 +842,9 @@ def move_deal(
             "amount_minor": deal.amount_minor,
             "currency": deal.currency,
         }
-        webhooks.emit(session, "deal.stage_changed", event)
+        outbox.emit(session, "deal.stage_changed", event)
         if won:
-            webhooks.emit(session, "deal.won", event | {"won_on": deal.won_on})
+            outbox.emit(session, "deal.won", event | {"won_on": deal.won_on})
         record_changes(
             session,
             user,

@@ -5,15 +5,14 @@ from typing import Annotated
 from fastapi import APIRouter, FastAPI, File, Form, Query, Request, UploadFile
 
 from app.activities import service as activities
+from app.auth.deps import RECORDS, RecordUser, SessionDep
 from app.core.api import API_DOCS, API_PREFIX, ListOut
 from app.core.errors import FormErrors
 from app.core.ids import IdQuery
-from app.core.permissions import RECORDS, RecordUser, SessionDep
 from app.customers import service as customers
 from app.deals import service as deals
-from app.deals.deps import StoreDep
 from app.documents import service
-from app.documents.deps import DocumentDep
+from app.documents.deps import DocumentDep, StoreDep
 from app.documents.models import Document, DocumentRead, DocumentVersionRead
 from app.documents.routes import file_response
 from app.documents.service import Upload

@@ -2,12 +2,13 @@
 
 from typing import Annotated
 
-from fastapi import Depends
+from fastapi import Depends, Request
 
+from app.auth.deps import RecordUser, SessionDep
 from app.core.ids import IdPath
-from app.core.permissions import RecordUser, SessionDep
 from app.documents import service
 from app.documents.models import Document
+from app.documents.service import DocumentStore
 
 
 def current_document(document_id: IdPath, session: SessionDep, user: RecordUser) -> Document:
@@ -15,3 +16,10 @@ def current_document(document_id: IdPath, session: SessionDep, user: RecordUser)
 
 
 DocumentDep = Annotated[Document, Depends(current_document)]
+
+
+def document_store(request: Request) -> DocumentStore:
+    return DocumentStore.of(request.app.state.settings)
+
+
+StoreDep = Annotated[DocumentStore, Depends(document_store)]

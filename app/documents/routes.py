@@ -7,14 +7,13 @@ from fastapi import APIRouter, FastAPI, Query, Request
 from fastapi.responses import FileResponse, RedirectResponse, Response, StreamingResponse
 
 from app.activities.deps import ActivityDep
+from app.auth.deps import RECORDS, RecordUser, SessionDep
 from app.core.errors import FormErrors
 from app.core.forms import MultipartData, local_path
-from app.core.permissions import RECORDS, RecordUser, SessionDep
 from app.core.templating import render
 from app.customers.deps import ContactDep, OrganizationDep
-from app.deals.deps import StoreDep
 from app.documents import service
-from app.documents.deps import DocumentDep
+from app.documents.deps import DocumentDep, StoreDep
 from app.documents.models import KIND_LABELS
 from app.documents.service import Upload
 

@@ -9,9 +9,9 @@ from sqlalchemy import or_
 from sqlmodel import Session, select
 
 from app.activities.models import Activity
+from app.audit.trail import record_changes
 from app.auth.models import User
 from app.core.access import require_records
-from app.core.audit import record_changes
 from app.core.errors import Forbidden, FormErrors, Message, NotFound
 from app.core.i18n import N_
 from app.core.schema import utcnow

@@ -12,9 +12,9 @@ from sqlalchemy import delete, insert, literal, update
 from sqlmodel import Session, select
 
 from app.activities.models import FollowUp
+from app.audit.trail import AuditEntry
 from app.auth.models import User, UserSession
 from app.core.access import require_admin
-from app.core.audit import AuditEntry
 from app.core.errors import FormErrors
 from app.core.i18n import N_
 from app.core.schema import utcnow

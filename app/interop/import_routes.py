@@ -5,10 +5,10 @@ import json
 from fastapi import APIRouter, FastAPI, Request
 from fastapi.responses import RedirectResponse, Response
 
+from app.auth.deps import RECORDS, RecordUser, SessionDep
 from app.core.errors import FormErrors
 from app.core.forms import FormData, MultipartData
 from app.core.ids import IdPath
-from app.core.permissions import RECORDS, RecordUser, SessionDep
 from app.core.templating import is_htmx, render
 from app.interop import import_jobs, importing
 

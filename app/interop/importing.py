@@ -13,12 +13,13 @@ from types import SimpleNamespace
 from sqlalchemy import delete, insert, update
 from sqlmodel import Session, select
 
-from app.activities.due_dates import parse_due
 from app.activities.models import Activity
+from app.audit.trail import AuditEntry
 from app.auth.models import User
+from app.core import outbox
 from app.core.access import require_records
-from app.core.audit import AuditEntry
 from app.core.clock import user_today
+from app.core.due_dates import parse_due
 from app.core.errors import FormErrors, Message, NotFound
 from app.core.i18n import N_
 from app.core.jobs import Stopped
@@ -33,7 +34,6 @@ from app.customers.service import (
     sort_key,
 )
 from app.deals.models import Deal, DealContact, Stage
-from app.interop import webhooks
 from app.interop.models import ImportFile, ImportJob, ImportRecord
 from app.interop.tabular import Sheet, read_table
 
@@ -752,7 +752,7 @@ def _write_contacts(session, user, job, creates, merges):
     names_by_org = {oid: name for name, oid in orgs.items()}
     now = utcnow()
     created: list[str] = []
-    hooks = webhooks.subscribed(session, "contact.created")
+    hooks = outbox.subscribed(session, "contact.created")
     for start in range(0, len(creates), BATCH):
         chunk = creates[start : start + BATCH]
         rows = []
@@ -763,7 +763,7 @@ def _write_contacts(session, user, job, creates, merges):
         ids = _insert_all(session, Contact, rows)
         _recorded(session, user, job, "contact", ids, [r["name"] for r in rows])
         if hooks:
-            webhooks.emit_many(
+            outbox.emit_many(
                 session,
                 hooks,
                 "contact.created",

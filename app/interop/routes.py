@@ -5,16 +5,16 @@ from fastapi.responses import FileResponse, RedirectResponse, Response
 from sqlmodel import select
 from starlette.background import BackgroundTask
 
+from app.auth.deps import ADMIN, RECORDS, AdminUser, RecordUser, SessionDep
 from app.auth.models import User
 from app.core.errors import FormErrors
 from app.core.forms import MultipartData
 from app.core.i18n import N_, Localizer
 from app.core.ids import IdPath, IdQuery
-from app.core.permissions import ADMIN, RECORDS, AdminUser, RecordUser, SessionDep
 from app.core.schema import utcnow
 from app.core.templating import render
 from app.customers.deps import ContactDep
-from app.deals.deps import StoreDep
+from app.documents.deps import StoreDep
 from app.interop import calendar, export, handover, vcard, webhooks
 
 public = APIRouter(include_in_schema=False)

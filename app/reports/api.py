@@ -4,9 +4,9 @@ from dataclasses import asdict
 
 from fastapi import APIRouter, FastAPI, Request
 
+from app.auth.deps import ManagerUser, RecordUser, SessionDep
 from app.core.api import API_DOCS, API_PREFIX
 from app.core.clock import user_today
-from app.core.permissions import ManagerUser, RecordUser, SessionDep
 from app.core.templating import localizer_for
 from app.reports import mine, team
 from app.reports.periods import period_for

@@ -6,9 +6,9 @@ import io
 from fastapi import APIRouter, FastAPI, Request
 from fastapi.responses import Response
 
+from app.auth.deps import MANAGERS, RECORDS, ManagerUser, RecordUser, SessionDep
 from app.core.clock import user_today
 from app.core.money import from_minor
-from app.core.permissions import MANAGERS, RECORDS, ManagerUser, RecordUser, SessionDep
 from app.core.templating import localizer_for, render
 from app.reports import charts, mine, team
 from app.reports.periods import PERIODS, period_for

@@ -56,14 +56,6 @@ class SurveyAttempt(SQLModel, table=True):
     at: datetime = Field(default_factory=utcnow, index=True)
 
 
-class AppSetting(SQLModel, table=True):
-    """Settings an admin changes from the app (not from the environment)."""
-
-    __tablename__ = "app_setting"
-    key: str = Field(primary_key=True, max_length=64)
-    value: str = Field(default="", max_length=500)
-
-
 class SurveyTally(SQLModel, table=True):
     """Answers pre-counted by kind, month, seller and score band, kept up to date as each
     answer arrives: the team's satisfaction tables read a few thousand rows of this

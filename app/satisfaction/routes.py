@@ -3,10 +3,10 @@
 from fastapi import APIRouter, FastAPI, Request
 from fastapi.responses import RedirectResponse
 
+from app.auth.deps import ADMIN, RECORDS, AdminUser, RecordUser, SessionDep
 from app.core.errors import FormErrors
 from app.core.forms import FormData
 from app.core.i18n import N_, Localizer
-from app.core.permissions import ADMIN, RECORDS, AdminUser, RecordUser, SessionDep
 from app.core.templating import render
 from app.customers import service as customers
 from app.customers.deps import ContactDep

@@ -16,6 +16,7 @@ from sqlmodel import Session, select
 
 from app.auth.models import User
 from app.core.access import require_admin, require_records
+from app.core.app_settings import AppSetting
 from app.core.clock import month_of
 from app.core.errors import FormErrors, NotFound
 from app.core.i18n import LANGUAGES, N_
@@ -25,7 +26,6 @@ from app.deals.models import Deal, DealContact
 from app.satisfaction.models import (
     KINDS,
     SCALES,
-    AppSetting,
     SurveyAttempt,
     SurveyLink,
     SurveyResponse,

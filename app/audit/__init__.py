@@ -1,0 +1,1 @@
+"""The record change trail (R7): written by services in their transaction, read per record."""
