@@ -10,8 +10,8 @@ from app.auth.service import create_user
 from app.customers.models import ContactCreate
 from app.customers.service import create_contact
 from app.interop.models import ImportJob
-from tests.conftest import PASSWORD
 from tests.e2e.conftest import ARTIFACTS
+from tests.factories import PASSWORD
 
 AXE = Path(__file__).parent / "vendor" / "axe.min.js"  # axe-core 4.14.1, MPL-2.0
 PAGES = ["/today", "/contacts", "/deals/board", "/imports", "/account", "/reports/mine"]

@@ -10,8 +10,8 @@ from app.customers.service import create_contact, create_organization
 from app.deals.models import DealCreate
 from app.deals.service import create_deal
 from app.documents.models import Document
-from tests.conftest import PASSWORD
 from tests.e2e.conftest import ARTIFACTS
+from tests.factories import PASSWORD
 
 
 def _login(page, base, email):

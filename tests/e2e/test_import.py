@@ -7,8 +7,8 @@ from sqlmodel import select
 from app.auth.service import create_user
 from app.customers.models import Contact, ContactCreate
 from app.customers.service import create_contact
-from tests.conftest import PASSWORD
 from tests.e2e.conftest import ARTIFACTS
+from tests.factories import PASSWORD
 
 CSV = (
     "Prénom;Nom de famille;Courriel;Téléphone;Société\r\n"

@@ -8,8 +8,8 @@ from babel.dates import format_date
 from app.auth.service import create_user
 from app.customers.models import ContactCreate, OrganizationCreate
 from app.customers.service import create_contact, create_organization
-from tests.conftest import PASSWORD
 from tests.e2e.conftest import ARTIFACTS
+from tests.factories import PASSWORD
 
 
 def _seller_with_customers(db):

@@ -5,8 +5,8 @@ from app.auth.service import create_user
 from app.customers.models import ContactCreate
 from app.customers.service import create_contact
 from app.satisfaction.service import create_link, token_of
-from tests.conftest import PASSWORD
 from tests.e2e.conftest import ARTIFACTS
+from tests.factories import PASSWORD
 
 
 def _login(page, base, email):

@@ -11,7 +11,7 @@ from app.core.errors import FormErrors
 from app.deals import service
 from app.deals.models import Deal, DealMove, DealUpdate, Stage
 from app.documents import service as documents
-from tests.conftest import upload
+from tests.factories import upload
 
 
 def test_a_new_deal_starts_in_the_first_open_stage_owned_by_its_creator(

@@ -6,7 +6,7 @@ import json
 import zipfile
 
 from app.documents.service import attach
-from tests.conftest import upload
+from tests.factories import upload
 
 
 def _zip(client) -> zipfile.ZipFile:

@@ -18,7 +18,7 @@ from app.demo import Sizes, generate
 from app.documents.models import DatabaseFile, DocumentVersion
 from app.documents.service import DocumentStore, attach
 from app.interop.backup import BackupError, backup, restore
-from tests.conftest import PASSWORD, upload
+from tests.factories import PASSWORD, upload
 from tests.processes import carnet, carnet_env, log_in, serve
 
 

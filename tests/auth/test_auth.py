@@ -3,7 +3,7 @@ import re
 from sqlmodel import select
 
 from app.auth.models import User
-from tests.conftest import PASSWORD
+from tests.factories import PASSWORD
 
 
 def _login_form(client):

@@ -17,7 +17,7 @@ from app.core.config import Settings
 from app.documents.models import DatabaseFile, DatabaseFileChunk
 from app.documents.service import DocumentStore, attach
 from app.documents.storage import CHUNK
-from tests.conftest import upload
+from tests.factories import upload
 from tests.processes import PASSWORD, carnet, carnet_env, log_in, serve, with_csrf
 from tests.serving import scratch_postgres_database
 

@@ -22,10 +22,11 @@ from app.core.config import Settings
 from app.core.db import ROOT, alembic_config, make_engine, migrate
 from app.core.security import hash_password
 from app.main import create_app
-from tests.conftest import BACKENDS, PASSWORD, fresh_postgres_database
+from tests.conftest import BACKENDS, fresh_postgres_database
+from tests.factories import PASSWORD
 
 VERSIONS = ROOT / "migrations" / "versions"
-FIXTURES = Path(__file__).parent / "fixtures"
+FIXTURES = Path(__file__).parents[1] / "fixtures"
 HASHES = FIXTURES / "migration_hashes.json"
 
 

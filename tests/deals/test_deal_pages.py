@@ -64,7 +64,7 @@ def test_a_download_has_its_content_type_and_an_attachment_disposition(
     client_for, seller, make_deal, session, store
 ):
     from app.documents.service import attach
-    from tests.conftest import upload
+    from tests.factories import upload
 
     deal = make_deal()
     doc = attach(session, seller, store, upload("Devis été.pdf", b"%PDF-1.4 x"), "quote", deal=deal)
@@ -79,7 +79,7 @@ def test_a_private_activitys_document_cannot_be_downloaded_by_a_colleague_or_an_
     client_for, api_for, seller, other_seller, admin, make_contact, make_activity, session, store
 ):
     from app.documents.service import attach
-    from tests.conftest import upload
+    from tests.factories import upload
 
     private = make_activity(seller, make_contact(), visibility="private")
     doc = attach(session, seller, store, upload("secret.pdf"), "other", activity=private)
@@ -98,7 +98,7 @@ def test_a_document_turns_private_when_its_activity_does(
     from app.activities.models import ActivityUpdate
     from app.activities.service import update_activity
     from app.documents.service import attach
-    from tests.conftest import upload
+    from tests.factories import upload
 
     activity = make_activity(seller, make_contact())
     doc = attach(session, seller, store, upload("notes.pdf"), "other", activity=activity)
@@ -307,7 +307,7 @@ def test_today_lists_quotes_waiting_for_an_answer(
 ):
     from app.deals.models import DealMove
     from app.deals.service import move_deal
-    from tests.conftest import upload
+    from tests.factories import upload
 
     deal = make_deal(
         "Waiting quote", next_step="Call", next_step_due=utcnow().date() + timedelta(days=5)

@@ -7,7 +7,7 @@ from babel.messages.pofile import read_po
 
 from app.core.i18n import Localizer, language_from_header
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 KEYWORDS = {"_": None, "N_": None, "gettext": None, "ngettext": (1, 2)}
 
 
