@@ -58,7 +58,8 @@ class JobRun:
 
 def kinds() -> dict[str, Kind]:
     # Imported here: the runner sits above the domains, which register nothing themselves.
-    from app.interop import digest, import_jobs, webhooks
+    from app.interop import digest, webhooks
+    from app.interop.imports import jobs as import_jobs
 
     return {
         "webhook": Kind(webhooks.run_delivery, webhooks.delivery_ended, webhooks.backoff),
@@ -143,7 +144,8 @@ class Runner:
                 if job.status == jobs.INTERRUPTED and kind and kind.ended:
                     kind.ended(session, job, job.status)
                     session.commit()
-        from app.interop import digest, import_jobs
+        from app.interop import digest
+        from app.interop.imports import jobs as import_jobs
 
         with self.session() as session:
             digest.schedule_due(session, self.settings, utcnow())

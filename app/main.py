@@ -240,8 +240,8 @@ def create_app(settings: Settings | None = None, engine=None, check_schema: bool
     from app.deals import routes as deals_routes
     from app.documents import api as documents_api
     from app.documents import routes as documents_routes
-    from app.interop import import_routes
     from app.interop import routes as interop_routes
+    from app.interop.imports import routes as import_routes
     from app.reports import api as reports_api
     from app.reports import routes as reports_routes
     from app.satisfaction import routes as satisfaction_routes

@@ -203,7 +203,7 @@ def import_benchmark(rows: int = 50_000) -> None:
     import tempfile
 
     from app.documents.service import Upload
-    from app.interop import importing
+    from app.interop.imports import service as importing
 
     with tempfile.TemporaryDirectory(dir=DATA) as tmp:
         settings = Settings(data_dir=Path(tmp), secret_key="bench", background=False)

@@ -146,7 +146,7 @@ def world(
     from app.interop.calendar import feed_token, new_feed
 
     new_feed(session, seller)
-    from app.interop.importing import start_import
+    from app.interop.imports.service import start_import
 
     csv_file = upload("people.csv", b"name,email\nZed,zed@example.test\n")
     job = start_import(session, seller, settings, csv_file, "contacts")

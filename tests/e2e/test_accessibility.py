@@ -9,7 +9,7 @@ from sqlalchemy import update
 from app.auth.service import create_user
 from app.customers.models import ContactCreate
 from app.customers.service import create_contact
-from app.interop.models import ImportJob
+from app.interop.imports.models import ImportJob
 from tests.e2e.conftest import ARTIFACTS
 from tests.factories import PASSWORD
 

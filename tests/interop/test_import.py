@@ -137,7 +137,7 @@ def test_bad_files_get_a_clear_message_and_nothing_is_created(
 
 
 def test_a_file_over_the_limit_is_refused_before_it_is_read(client_for, seller, monkeypatch):
-    import app.interop.importing as importing
+    import app.interop.imports.service as importing
 
     monkeypatch.setattr(importing, "MAX_IMPORT_BYTES", 1000)
     r = _upload(client_for(seller), "Name\n" + "x\n" * 2000, encoding="utf-8")
@@ -159,7 +159,7 @@ def _big(client, rows=3000):
 
 def test_a_big_import_is_queued_once_however_often_it_is_run(client_for, seller, session, run_jobs):
     from app.core.jobs import Job
-    from app.interop.models import ImportJob
+    from app.interop.imports.models import ImportJob
 
     client = client_for(seller)
     job = _big(client)
@@ -206,7 +206,7 @@ def test_an_import_whose_process_died_reads_interrupted_and_runs_again(
     assert jobs.claim(session, dead, ["import"], utcnow()) is not None
     swept = jobs.sweep(session, jobs.worker_name(), utcnow())
     assert [j.status for j in swept] == ["interrupted"]
-    from app.interop.import_jobs import job_ended
+    from app.interop.imports.jobs import job_ended
 
     job_ended(session, swept[0], "interrupted")
     session.commit()

@@ -10,7 +10,9 @@ from app.core.errors import FormErrors
 from app.core.forms import FormData, MultipartData
 from app.core.ids import IdPath
 from app.core.templating import is_htmx, render
-from app.interop import import_jobs, importing
+from app.interop.imports import jobs as import_jobs
+from app.interop.imports import mapping as columns
+from app.interop.imports import planning, service, writing
 
 router = APIRouter(include_in_schema=False)
 
@@ -21,8 +23,8 @@ def mount(app: FastAPI) -> None:
 
 def _start_page(request, session, user, errors=None, status=200):
     context = {
-        "jobs": importing.list_jobs(session, user),
-        "entities": importing.ENTITIES,
+        "jobs": service.list_jobs(session, user),
+        "entities": columns.ENTITIES,
         "errors": errors or {},
     }
     return render(request, "interop/imports.html", context, status_code=status)
@@ -37,7 +39,7 @@ def imports_page(request: Request, session: SessionDep, user: RecordUser):
 def start_import(request: Request, session: SessionDep, user: RecordUser, submitted: MultipartData):
     settings = request.app.state.settings
     try:
-        job = importing.start_import(
+        job = service.start_import(
             session, user, settings, submitted.file("file"), submitted.fields.get("entity", "")
         )
     except FormErrors as exc:
@@ -47,10 +49,10 @@ def start_import(request: Request, session: SessionDep, user: RecordUser, submit
 
 def _job_page(request, session, user, job, errors=None, status=200):
     settings = request.app.state.settings
-    context = {"job": job, "errors": errors or {}, "fields": importing.FIELDS[job.entity]}
-    if job.status in importing.RUNNABLE:
+    context = {"job": job, "errors": errors or {}, "fields": columns.FIELDS[job.entity]}
+    if job.status in planning.RUNNABLE:
         try:
-            context["preview"] = importing.preview(session, user, job, settings)
+            context["preview"] = planning.preview(session, user, job, settings)
         except FormErrors as exc:
             context["errors"] = exc.fields
         context["mapping"] = {int(k): v for k, v in json.loads(job.mapping).items()}
@@ -64,7 +66,7 @@ def _job_page(request, session, user, job, errors=None, status=200):
 
 @router.get("/imports/{import_id}")
 def import_page(request: Request, session: SessionDep, user: RecordUser, import_id: IdPath):
-    job = importing.get_job(session, user, import_id)
+    job = service.get_job(session, user, import_id)
     return _job_page(request, session, user, job)
 
 
@@ -72,14 +74,14 @@ def import_page(request: Request, session: SessionDep, user: RecordUser, import_
 def save_mapping(
     request: Request, session: SessionDep, user: RecordUser, import_id: IdPath, form: FormData
 ):
-    job = importing.get_job(session, user, import_id)
+    job = service.get_job(session, user, import_id)
     mapping = {
         int(k.removeprefix("column_")): v
         for k, v in form.items()
         if k.startswith("column_") and k.removeprefix("column_").isdigit() and v
     }
     try:
-        importing.set_mapping(session, user, job, mapping)
+        columns.set_mapping(session, user, job, mapping)
     except FormErrors as exc:
         return _job_page(request, session, user, job, exc.fields, 400)
     return RedirectResponse(f"/imports/{job.id}", 303)
@@ -89,7 +91,7 @@ def save_mapping(
 def run_import(
     request: Request, session: SessionDep, user: RecordUser, import_id: IdPath, form: FormData
 ):
-    job = importing.get_job(session, user, import_id)
+    job = service.get_job(session, user, import_id)
     decisions, default = import_jobs.decisions_of(form)
     try:
         import_jobs.run_or_queue(session, user, job, request.app.state.settings, decisions, default)
@@ -101,14 +103,14 @@ def run_import(
 
 @router.post("/imports/{import_id}/cancel")
 def cancel_import(request: Request, session: SessionDep, user: RecordUser, import_id: IdPath):
-    job = importing.get_job(session, user, import_id)
+    job = service.get_job(session, user, import_id)
     import_jobs.cancel(session, user, job)
     return RedirectResponse(f"/imports/{job.id}", 303)
 
 
 @router.get("/imports/{import_id}/progress")
 def import_progress(request: Request, session: SessionDep, user: RecordUser, import_id: IdPath):
-    job = importing.get_job(session, user, import_id)
+    job = service.get_job(session, user, import_id)
     if job.status not in ("queued", "running") and is_htmx(request):
         return Response(status_code=204, headers={"HX-Refresh": "true"})
     context = {"job": job, "progress": import_jobs.progress_of(session, job)}
@@ -117,9 +119,9 @@ def import_progress(request: Request, session: SessionDep, user: RecordUser, imp
 
 @router.post("/imports/{import_id}/undo")
 def undo_import(request: Request, session: SessionDep, user: RecordUser, import_id: IdPath):
-    job = importing.get_job(session, user, import_id)
+    job = service.get_job(session, user, import_id)
     try:
-        importing.undo_import(session, user, job)
+        writing.undo_import(session, user, job)
     except FormErrors as exc:
         return _job_page(request, session, user, job, exc.fields, 400)
     return RedirectResponse(f"/imports/{job.id}", 303)

@@ -12,8 +12,8 @@ from app.auth.models import User
 from app.core import jobs
 from app.core.errors import FormErrors
 from app.core.i18n import N_
-from app.interop import importing
-from app.interop.models import ImportFile, ImportJob
+from app.interop.imports import planning, service, writing
+from app.interop.imports.models import ImportFile, ImportJob
 
 # Smaller files import within the request; larger ones in the background, with progress.
 INLINE_ROWS = 2000
@@ -26,9 +26,9 @@ def run_or_queue(session: Session, user: User, job: ImportJob, settings, decisio
     """Runs a small import now, queues a big one. Either way a second press while the first
     is under way (or done) changes nothing."""
     if job.total_rows <= INLINE_ROWS:
-        return importing.run_import(session, user, job, settings, decisions, default)
-    locked = importing.lock(session, job)
-    if locked.status not in importing.RUNNABLE:
+        return service.run_import(session, user, job, settings, decisions, default)
+    locked = writing.lock(session, job)
+    if locked.status not in planning.RUNNABLE:
         return locked
     locked.status = "queued"
     locked.error = ""
@@ -54,7 +54,7 @@ def run_job(sessions, settings, job: jobs.Job, run) -> None:
             return
         data = job.data
         try:
-            plan = importing.plan_import(
+            plan = planning.plan_import(
                 session, user, imp, settings, data.get("decisions", {}), data.get("default")
             )
         except FormErrors as exc:
@@ -66,13 +66,13 @@ def run_job(sessions, settings, job: jobs.Job, run) -> None:
         imp = session.get(ImportJob, job.ref_id)
         imp.status = "running"
         session.add(imp)
-        importing._PROGRESS[imp.id] = run
+        writing.PROGRESS[imp.id] = run
         try:
-            importing.write_import(
+            writing.write_import(
                 session, user, imp, plan, finish=lambda s: jobs.finish(s, job, run.worker)
             )
         finally:
-            importing._PROGRESS.pop(imp.id, None)
+            writing.PROGRESS.pop(imp.id, None)
 
 
 def _first_message(exc: FormErrors) -> str:

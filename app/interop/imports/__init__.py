@@ -1,0 +1,1 @@
+"""Spreadsheet import: mapping, planning (checks and duplicates), writing, jobs, pages."""
