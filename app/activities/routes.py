@@ -14,7 +14,7 @@ from app.core.forms import FormData, local_path, parse_form
 from app.core.ids import IdQuery
 from app.core.templating import is_htmx, localizer_for, render
 from app.customers import service as customers
-from app.deals import service as deals
+from app.deals import queries as deals
 from app.documents import service as documents
 
 router = APIRouter(include_in_schema=False)

@@ -22,6 +22,7 @@ from app.core.i18n import N_, language_from_header
 from app.core.pagination import Page, clamp_limit, decode_cursor, encode_cursor
 from app.core.schema import utcnow
 from app.customers.models import Contact, Organization
+from app.deals import queries as deal_queries
 from app.deals import service as deals
 from app.deals.models import Deal
 from app.documents.service import sync_activity_privacy
@@ -303,7 +304,7 @@ class Today:
     due_today: Page[FollowUpRow]
     next_days: Page[FollowUpRow]
     recent: Page[TimelineEntry]
-    deals: deals.DealsToday
+    deals: deal_queries.DealsToday
 
     @property
     def is_empty(self) -> bool:
@@ -327,7 +328,7 @@ def today_for(session: Session, user: User, quote_wait_days: int = 7) -> Today:
         due_today=my_follow_ups(session, user, "today"),
         next_days=my_follow_ups(session, user, "week"),
         recent=my_activities(session, user, limit=10),
-        deals=deals.deals_today(session, user, quote_wait_days),
+        deals=deal_queries.deals_today(session, user, quote_wait_days),
     )
 
 

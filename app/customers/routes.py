@@ -17,7 +17,7 @@ from app.customers.models import (
     OrganizationCreate,
     OrganizationUpdate,
 )
-from app.deals import service as deals
+from app.deals import queries as deals
 from app.documents import service as documents
 from app.satisfaction import service as satisfaction
 

@@ -9,7 +9,8 @@ from app.auth.deps import RECORDS, RecordUser, SessionDep
 from app.core.api import API_DOCS, API_PREFIX, ListOut
 from app.core.ids import IdQuery
 from app.core.templating import localizer_for
-from app.deals import service
+from app.deals import queries, service
+from app.deals import stages as stage_list
 from app.deals.deps import DealDep
 from app.deals.models import (
     FACT_LABELS,
@@ -44,7 +45,7 @@ def list_stages(request: Request, session: SessionDep, user: RecordUser):
             required_facts=s.facts,
             probability=s.probability,
         )
-        for s in service.list_stages(session)
+        for s in stage_list.list_stages(session)
     ]
 
 
@@ -61,7 +62,7 @@ def list_deals(
     limit: Annotated[int, Query(ge=1, le=100)] = 25,
 ):
     """My deals, or the team's with scope=team (R1). There is no filter by another owner."""
-    page = service.list_deals_full(
+    page = queries.list_deals_full(
         session,
         user,
         scope=scope,
@@ -72,7 +73,7 @@ def list_deals(
         cursor=cursor,
         limit=limit,
     )
-    contacts = service.contact_ids_of(session, [d.id for d in page.items])
+    contacts = queries.contact_ids_of(session, [d.id for d in page.items])
     items = [_read(d, contacts[d.id]) for d in page.items]
     return ListOut(items=items, next_cursor=page.next_cursor)
 
@@ -81,19 +82,19 @@ def list_deals(
 def create_deal(request: Request, session: SessionDep, user: RecordUser, data: DealCreate):
     default_currency = request.app.state.settings.default_currency
     deal = service.create_deal(session, user, data, default_currency)
-    return _read(deal, service.contact_ids_of(session, [deal.id])[deal.id])
+    return _read(deal, queries.contact_ids_of(session, [deal.id])[deal.id])
 
 
 @router.get("/deals/{deal_id}", response_model=DealRead)
 def get_deal(session: SessionDep, deal: DealDep):
-    return _read(deal, service.contact_ids_of(session, [deal.id])[deal.id])
+    return _read(deal, queries.contact_ids_of(session, [deal.id])[deal.id])
 
 
 @router.patch("/deals/{deal_id}", response_model=DealRead)
 def update_deal(session: SessionDep, user: RecordUser, deal: DealDep, data: DealUpdate):
     """Send the `version` you read: a newer one on the server answers 409, not an overwrite."""
     deal = service.update_deal(session, user, deal, data)
-    return _read(deal, service.contact_ids_of(session, [deal.id])[deal.id])
+    return _read(deal, queries.contact_ids_of(session, [deal.id])[deal.id])
 
 
 @router.post(
@@ -126,4 +127,4 @@ def move_deal(
             },
             status_code=422,
         )
-    return _read(deal, service.contact_ids_of(session, [deal.id])[deal.id])
+    return _read(deal, queries.contact_ids_of(session, [deal.id])[deal.id])

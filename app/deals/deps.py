@@ -7,16 +7,17 @@ from fastapi import Depends
 from app.auth.deps import AdminUser, RecordUser, SessionDep
 from app.core.errors import NotFound
 from app.core.ids import IdPath
-from app.deals import service
+from app.deals import queries
+from app.deals import stages as stage_list
 from app.deals.models import Deal, Stage
 
 
 def current_deal(deal_id: IdPath, session: SessionDep, user: RecordUser) -> Deal:
-    return service.get_deal(session, user, deal_id)
+    return queries.get_deal(session, user, deal_id)
 
 
 def current_stage(stage_id: IdPath, session: SessionDep, user: AdminUser) -> Stage:
-    stage = service.get_stage(session, stage_id)
+    stage = stage_list.get_stage(session, stage_id)
     if stage is None:
         raise NotFound
     return stage

@@ -60,6 +60,10 @@ class Stage(SQLModel, table=True):
         return loc.gettext(DEFAULT_NAMES.get(self.key, self.key or "?"))
 
 
+# How much of a folded title the list sorts and searches by.
+TITLE_KEY_CHARS = 100
+
+
 class Deal(SQLModel, table=True):
     __table_args__ = (
         Index("ix_deal_owner_stage_updated", "owner_id", "stage_id", "updated_at"),

@@ -10,7 +10,8 @@ from app.core.errors import FormErrors
 from app.core.forms import FormData, MultipartData, checked, local_path
 from app.core.templating import is_htmx, localizer_for, render
 from app.customers import service as customers
-from app.deals import forms, service
+from app.deals import forms, queries, service
+from app.deals import stages as stage_list
 from app.deals.deps import DealDep, StageDep
 from app.deals.models import FACT_LABELS, FACTS, STAGE_KINDS
 from app.documents import service as documents
@@ -37,8 +38,8 @@ def _int(value: str) -> int | None:
 
 @router.get("/deals/board")
 def deal_board(request: Request, session: SessionDep, user: RecordUser, scope: str = "mine"):
-    scope = scope if scope in service.SCOPES else "mine"
-    columns = service.board(session, user, scope)
+    scope = scope if scope in queries.SCOPES else "mine"
+    columns = queries.board(session, user, scope)
     loc = localizer_for(request)
     # (id, name, "Move to name"), once per stage rather than once per card.
     moves = [
@@ -63,14 +64,14 @@ def deal_list(
     cursor: str = "",
 ):
     filters = {
-        "scope": scope if scope in service.SCOPES else "mine",
+        "scope": scope if scope in queries.SCOPES else "mine",
         "stage_id": _int(stage),
-        "status": status if status in service.STATUSES else "open",
+        "status": status if status in queries.STATUSES else "open",
         "query": q[:200],
-        "sort": sort if sort in service.SORTS else "recent",
+        "sort": sort if sort in queries.SORTS else "recent",
     }
-    page = service.list_deals(session, user, cursor=cursor, **filters)
-    context = {"page": page, "filters": filters, "stages": service.list_stages(session)}
+    page = queries.list_deals(session, user, cursor=cursor, **filters)
+    context = {"page": page, "filters": filters, "stages": stage_list.list_stages(session)}
     if is_htmx(request) and request.headers.get("hx-target") in ("deal-rows", "deal-more"):
         return render(request, "deals/_deal_rows.html", context)
     return render(request, "deals/deals.html", context)
@@ -85,7 +86,7 @@ def _deal_form(request, session, user, form, errors, deal=None, status=200):
         "errors": errors,
         "deal": deal,
         "organizations": customers.organization_choices(session, user),
-        "stages": service.list_stages(session),
+        "stages": stage_list.list_stages(session),
         "default_currency": request.app.state.settings.default_currency,
     }
     return render(request, "deals/deal_form.html", context, status_code=status)
@@ -124,15 +125,15 @@ def _deal_page(request, session, user, deal, move=None, errors=None, form=None, 
     docs = documents.documents_of(session, user, deal_id=deal.id)
     context = {
         "deal": deal,
-        "stages": service.list_stages(session),
-        "stage": service.get_stage(session, deal.stage_id),
+        "stages": stage_list.list_stages(session),
+        "stage": stage_list.get_stage(session, deal.stage_id),
         "organization": (
             customers.get_organization(session, user, deal.organization_id)
             if deal.organization_id
             else None
         ),
-        "owner_name": service.owner_name(session, deal),
-        "contacts": service.contacts_of(session, user, deal),
+        "owner_name": queries.owner_name(session, deal),
+        "contacts": queries.contacts_of(session, user, deal),
         "documents": docs,
         "versions": documents.versions_by_document(session, user, [d.document.id for d in docs]),
         "timeline": activities.deal_timeline(session, user, deal),
@@ -157,7 +158,7 @@ def deal_page(
     request: Request, session: SessionDep, user: RecordUser, deal: DealDep, move_to: str = ""
 ):
     move = None
-    target = service.get_stage(session, _int(move_to)) if _int(move_to) else None
+    target = stage_list.get_stage(session, _int(move_to)) if _int(move_to) else None
     if target is not None and target.id != deal.stage_id:
         move = service.missing_for_move(session, user, deal, target)
     return _deal_page(request, session, user, deal, move)
@@ -187,7 +188,7 @@ def deal_history(
 
 @router.get("/deals/{deal_id}/edit")
 def edit_deal(request: Request, session: SessionDep, user: RecordUser, deal: DealDep):
-    return _deal_form(request, session, user, service.form_values(deal), {}, deal)
+    return _deal_form(request, session, user, queries.form_values(deal), {}, deal)
 
 
 @router.post("/deals/{deal_id}")
@@ -239,7 +240,7 @@ def move_deal(
         return _deal_page(request, session, user, deal, move, exc.fields, form, 422)
     except FormErrors as exc:
         session.refresh(deal)
-        target = service.get_stage(session, _int(form.get("stage_id", "")))
+        target = stage_list.get_stage(session, _int(form.get("stage_id", "")))
         move = service.missing_for_move(session, user, deal, target) if target else None
         return _deal_page(request, session, user, deal, move, exc.fields, form, 400)
     if is_htmx(request):
@@ -289,10 +290,10 @@ def attach_to_deal(
 
 
 def _stages_page(request, session, errors=None, form=None, status=200):
-    stages = service.list_stages(session)
+    stages = stage_list.list_stages(session)
     context = {
         "stages": stages,
-        "counts": service.deal_counts_by_stage(session),
+        "counts": queries.deal_counts_by_stage(session),
         "facts": FACTS,
         "fact_labels": FACT_LABELS,
         "kinds": STAGE_KINDS,
@@ -318,7 +319,7 @@ def stages(request: Request, session: SessionDep, user: AdminUser):
 @admin.post("/admin/stages")
 def create_stage(request: Request, session: SessionDep, user: AdminUser, form: FormData):
     try:
-        service.create_stage(
+        stage_list.create_stage(
             session,
             user,
             form.get("name", ""),
@@ -336,7 +337,7 @@ def update_stage(
     request: Request, session: SessionDep, user: AdminUser, stage: StageDep, form: FormData
 ):
     try:
-        service.update_stage(
+        stage_list.update_stage(
             session,
             user,
             stage,
@@ -355,13 +356,13 @@ def update_stage(
 
 @admin.post("/admin/stages/{stage_id}/up")
 def stage_up(session: SessionDep, user: AdminUser, stage: StageDep):
-    service.move_stage_position(session, user, stage, -1)
+    stage_list.move_stage_position(session, user, stage, -1)
     return RedirectResponse("/admin/stages", 303)
 
 
 @admin.post("/admin/stages/{stage_id}/down")
 def stage_down(session: SessionDep, user: AdminUser, stage: StageDep):
-    service.move_stage_position(session, user, stage, 1)
+    stage_list.move_stage_position(session, user, stage, 1)
     return RedirectResponse("/admin/stages", 303)
 
 
@@ -370,7 +371,7 @@ def delete_stage(
     request: Request, session: SessionDep, user: AdminUser, stage: StageDep, form: FormData
 ):
     try:
-        service.remove_stage(session, user, stage, _int(form.get("move_to", "")))
+        stage_list.remove_stage(session, user, stage, _int(form.get("move_to", "")))
     except FormErrors as exc:
         return _stages_page(
             request, session, {f"{stage.id}-{k}": v for k, v in exc.fields.items()}, form, 400

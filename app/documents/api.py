@@ -10,7 +10,7 @@ from app.core.api import API_DOCS, API_PREFIX, ListOut
 from app.core.errors import FormErrors
 from app.core.ids import IdQuery
 from app.customers import service as customers
-from app.deals import service as deals
+from app.deals import queries as deals
 from app.documents import service
 from app.documents.deps import DocumentDep, StoreDep
 from app.documents.models import Document, DocumentRead, DocumentVersionRead

@@ -17,7 +17,7 @@ from app.core import jobs
 from app.core.config import Settings
 from app.core.i18n import Localizer
 from app.core.jobs import Retry
-from app.deals import service as deals
+from app.deals import queries as deals
 
 
 @dataclass

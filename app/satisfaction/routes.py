@@ -10,7 +10,7 @@ from app.core.i18n import N_, Localizer
 from app.core.templating import render
 from app.customers import service as customers
 from app.customers.deps import ContactDep
-from app.deals import service as deals
+from app.deals import queries as deals
 from app.deals.deps import DealDep
 from app.satisfaction import service
 from app.satisfaction.models import SCALES

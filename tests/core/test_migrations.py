@@ -48,7 +48,7 @@ def test_migrations_go_down_and_up_again(database_url):
 
 
 def test_the_default_pipeline_is_seeded_by_the_migration(session):
-    from app.deals.service import list_stages
+    from app.deals.stages import list_stages
 
     stages = list_stages(session)
     assert [s.key for s in stages] == [

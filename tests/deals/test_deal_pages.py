@@ -376,7 +376,7 @@ def test_history_of_a_contact_shows_who_changed_what(client_for, seller, make_co
 def test_a_stage_that_needs_a_contact_takes_one_typed_in_place(
     client_for, seller, admin, make_deal, make_contact, stage_by_key, session
 ):
-    from app.deals.service import update_stage
+    from app.deals.stages import update_stage
 
     qualified = stage_by_key("qualified")
     update_stage(session, admin, qualified, "", "open", ["contact", "next_step"])

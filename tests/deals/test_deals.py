@@ -8,7 +8,8 @@ from sqlmodel import select
 
 from app.audit.trail import history
 from app.core.errors import FormErrors
-from app.deals import service
+from app.deals import queries, service
+from app.deals import stages as stage_list
 from app.deals.models import Deal, DealMove, DealUpdate, Stage
 from app.documents import service as documents
 from tests.factories import upload
@@ -143,9 +144,9 @@ def test_a_stage_holding_deals_is_removed_only_with_somewhere_to_move_them(
     deal = make_deal()
     lead, qualified = stage_by_key("lead"), stage_by_key("qualified")
     with pytest.raises(FormErrors) as caught:
-        service.remove_stage(session, admin, lead, None)
+        stage_list.remove_stage(session, admin, lead, None)
     assert "move_to" in caught.value.fields
-    service.remove_stage(session, admin, lead, qualified.id)
+    stage_list.remove_stage(session, admin, lead, qualified.id)
     session.refresh(deal)
     assert deal.stage_id == qualified.id
     assert session.get(Stage, lead.id) is None
@@ -153,15 +154,15 @@ def test_a_stage_holding_deals_is_removed_only_with_somewhere_to_move_them(
 
 
 def test_a_pipeline_has_at_most_eight_stages(session, admin):
-    service.create_stage(session, admin, "Pilot", "open", [])
+    stage_list.create_stage(session, admin, "Pilot", "open", [])
     with pytest.raises(FormErrors):
-        service.create_stage(session, admin, "Ninth", "open", [])
+        stage_list.create_stage(session, admin, "Ninth", "open", [])
 
 
 def test_renaming_a_default_stage_keeps_its_deals(make_deal, session, admin, stage_by_key):
     deal = make_deal()
     lead = stage_by_key("lead")
-    service.update_stage(session, admin, lead, "Prospect", "open", ["contact"])
+    stage_list.update_stage(session, admin, lead, "Prospect", "open", ["contact"])
     session.refresh(deal)
     assert deal.stage_id == lead.id and lead.name == "Prospect" and lead.facts == ["contact"]
 
@@ -171,9 +172,9 @@ def test_the_board_totals_each_currency_apart(make_deal, session, seller, other_
     make_deal(amount=Decimal("50.25"), currency="EUR")
     make_deal(amount=Decimal("70"), currency="USD")
     make_deal(owner=other_seller, amount=Decimal("1000"), currency="EUR")
-    mine = service.board(session, seller, "mine")[0]
+    mine = queries.board(session, seller, "mine")[0]
     assert mine.count == 3 and sorted(mine.totals) == [("EUR", 15025), ("USD", 7000)]
-    team = service.board(session, seller, "team")[0]
+    team = queries.board(session, seller, "team")[0]
     assert team.count == 4 and ("EUR", 115025) in team.totals
 
 
@@ -183,6 +184,6 @@ def test_today_lists_my_deals_without_a_next_step_and_overdue_ones(
     bare = make_deal("No plan")
     late = make_deal("Late", next_step="Call", next_step_due=date(2020, 1, 1))
     make_deal("Someone else's", owner=other_seller)
-    today = service.deals_today(session, seller, quote_wait_days=7)
+    today = queries.deals_today(session, seller, quote_wait_days=7)
     assert [d.id for d in today.no_next_step] == [bare.id]
     assert [d.id for d in today.overdue] == [late.id]
