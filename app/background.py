@@ -58,8 +58,9 @@ class JobRun:
 
 def kinds() -> dict[str, Kind]:
     # Imported here: the runner sits above the domains, which register nothing themselves.
-    from app.interop import digest, webhooks
+    from app.interop import digest
     from app.interop.imports import jobs as import_jobs
+    from app.interop.webhooks import service as webhooks
 
     return {
         "webhook": Kind(webhooks.run_delivery, webhooks.delivery_ended, webhooks.backoff),

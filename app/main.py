@@ -240,8 +240,11 @@ def create_app(settings: Settings | None = None, engine=None, check_schema: bool
     from app.deals import routes as deals_routes
     from app.documents import api as documents_api
     from app.documents import routes as documents_routes
-    from app.interop import routes as interop_routes
+    from app.interop.calendar import routes as calendar_routes
+    from app.interop.exports import routes as exports_routes
+    from app.interop.handover import routes as handover_routes
     from app.interop.imports import routes as import_routes
+    from app.interop.webhooks import routes as webhooks_routes
     from app.reports import api as reports_api
     from app.reports import routes as reports_routes
     from app.satisfaction import routes as satisfaction_routes
@@ -251,7 +254,8 @@ def create_app(settings: Settings | None = None, engine=None, check_schema: bool
     documents_routes.mount(app)
     satisfaction_routes.mount(app)
     reports_routes.mount(app)
-    interop_routes.mount(app)
+    for module in (calendar_routes, exports_routes, handover_routes, webhooks_routes):
+        module.mount(app)
     import_routes.mount(app)
     for module in (customers_api, activities_api, deals_api, documents_api, reports_api):
         module.mount(app)

@@ -9,8 +9,8 @@ from app.core.outbox import Webhook, WebhookDelivery
 from app.customers.models import Contact, Organization
 from app.deals.models import Deal, DealContact, Stage
 from app.documents.models import DatabaseFile, DatabaseFileChunk, Document, DocumentVersion
+from app.interop.calendar.models import CalendarFeed
 from app.interop.imports.models import ImportFile, ImportJob, ImportRecord
-from app.interop.models import CalendarFeed
 from app.satisfaction.models import (
     SurveyAttempt,
     SurveyLink,

@@ -143,7 +143,7 @@ def world(
     from app.satisfaction.service import create_link, token_of
 
     link = create_link(session, seller, contact, "csat")
-    from app.interop.calendar import feed_token, new_feed
+    from app.interop.calendar.feed import feed_token, new_feed
 
     new_feed(session, seller)
     from app.interop.imports.service import start_import

@@ -12,7 +12,7 @@ from sqlmodel import select
 
 from app.core.outbox import WebhookDelivery
 from app.core.schema import utcnow
-from app.interop.webhooks import create_webhook
+from app.interop.webhooks.service import create_webhook
 
 
 class Receiver:
@@ -117,7 +117,7 @@ def test_private_activities_never_leave_and_team_ones_do(
 def test_a_target_that_hangs_or_refuses_does_not_break_delivery(
     run_jobs, session, admin, make_contact, monkeypatch
 ):
-    import app.interop.webhooks as webhooks
+    import app.interop.webhooks.service as webhooks
 
     monkeypatch.setattr(webhooks, "TIMEOUT", 0.5)
     monkeypatch.setattr(webhooks, "_client", None)

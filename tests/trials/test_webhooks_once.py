@@ -14,7 +14,7 @@ from sqlmodel import Session
 from app.auth.service import create_user
 from app.customers.models import ContactCreate
 from app.customers.service import create_contact
-from app.interop.webhooks import create_webhook
+from app.interop.webhooks.service import create_webhook
 from tests.trials.conftest import PASSWORD, engine_of, login, serving
 
 EVENTS_PER_CLIENT = 60

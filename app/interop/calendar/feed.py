@@ -17,7 +17,7 @@ from app.core.errors import NotFound
 from app.core.schema import utcnow
 from app.customers.models import Contact, Organization
 from app.deals.models import Deal
-from app.interop.models import CalendarFeed
+from app.interop.calendar.models import CalendarFeed
 
 LIMIT = 1000
 

@@ -157,3 +157,13 @@ def hand_over(session: Session, admin: User, departing_id, colleague_ids) -> Han
     session.execute(delete(UserSession).where(UserSession.user_id == plan.departing.id))
     session.commit()
     return plan
+
+
+def sellers(session: Session, user: User) -> list[User]:
+    """Who can leave or take over: the active sellers, by name."""
+    require_admin(user)
+    return list(
+        session.exec(
+            select(User).where(User.is_seller, User.is_active).order_by(User.name).limit(1000)
+        )
+    )

@@ -1,0 +1,1 @@
+"""A secret, revocable calendar feed of each seller's follow-ups."""

@@ -1,0 +1,1 @@
+"""Taking data out (the whole zip, vCards) and bringing vCards in."""

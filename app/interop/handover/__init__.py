@@ -1,0 +1,1 @@
+"""Handing a departing seller's customers over to colleagues, in one transaction."""

@@ -1,0 +1,1 @@
+"""Webhooks: the outbox's deliveries sent, retried, and shown to the admin."""
