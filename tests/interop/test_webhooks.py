@@ -141,3 +141,22 @@ def test_the_admin_sees_each_deliverys_status(
     assert target.url in page and "delivered" in page and "contact.created" in page
     bad = client.post("/admin/webhooks", data={"url": "ftp://x", "events": []})
     assert bad.status_code == 400 and "http://" in bad.text
+
+
+def test_the_admin_removes_a_webhook_that_has_deliveries(
+    client_for, run_jobs, admin, session, receiver, make_contact
+):
+    target = receiver(200)
+    client = client_for(admin)
+    client.post("/admin/webhooks", data={"url": target.url, "events": ["contact.created"]})
+    make_contact()
+    run_jobs()
+    make_contact()  # a second delivery still pending when the webhook goes
+    hook_id = session.exec(select(WebhookDelivery)).first().webhook_id
+    r = client.post(f"/admin/webhooks/{hook_id}/delete")
+    assert r.status_code == 303
+    session.expire_all()
+    assert session.exec(select(WebhookDelivery)).all() == []
+    run_jobs()  # the pending deliveries' jobs end quietly: nothing is sent
+    assert len(target.requests) == 1
+    assert target.url not in client.get("/admin/webhooks").text

@@ -9,7 +9,7 @@ import threading
 from datetime import timedelta
 
 import httpx
-from sqlalchemy import func, update
+from sqlalchemy import delete, func, update
 from sqlmodel import Session, select
 
 from app.core.access import require_admin
@@ -114,14 +114,12 @@ def create_webhook(session: Session, user, url: str, events: list[str]) -> Webho
 
 def delete_webhook(session: Session, user, hook_id: int) -> None:
     require_admin(user)
-    hook = session.get(Webhook, hook_id)
-    if hook is not None:
-        for delivery in session.exec(
-            select(WebhookDelivery).where(WebhookDelivery.webhook_id == hook.id)
-        ):
-            session.delete(delivery)
-        session.delete(hook)
-        session.commit()
+    # Statements in order, deliveries first: the ORM knows no relationship between the two
+    # tables, so deleting objects could reach the webhook first and break the foreign key.
+    # The deliveries' pending jobs find no delivery and end quietly.
+    session.execute(delete(WebhookDelivery).where(WebhookDelivery.webhook_id == hook_id))
+    session.execute(delete(Webhook).where(Webhook.id == hook_id))
+    session.commit()
 
 
 def webhooks_with_deliveries(session: Session, user, per_hook: int = 20):
