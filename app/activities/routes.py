@@ -186,7 +186,6 @@ def update_activity(
         )
         service.update_activity(session, user, activity, parsed)
     except FormErrors as exc:
-        session.refresh(activity)
         return _activity_page(request, session, user, activity, data, exc.fields, 400)
     return RedirectResponse(f"/activities/{activity.id}", 303)
 

@@ -17,7 +17,7 @@ from app.core import outbox
 from app.core.access import require_records
 from app.core.clock import user_today, week_of
 from app.core.due_dates import parse_due
-from app.core.errors import Forbidden, FormErrors, NotFound
+from app.core.errors import Forbidden, FormErrors, NotFound, refusal_rolls_back
 from app.core.i18n import N_, language_from_header
 from app.core.pagination import Page, clamp_limit, decode_cursor, encode_cursor
 from app.core.schema import utcnow
@@ -142,6 +142,7 @@ def get_activity(session: Session, user: User, activity_id: int) -> Activity:
     return activity
 
 
+@refusal_rolls_back
 def update_activity(
     session: Session, user: User, activity: Activity, data: ActivityUpdate
 ) -> Activity:

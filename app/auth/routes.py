@@ -283,6 +283,5 @@ def update_user(
             is_active=checked(form, "is_active"),
         )
     except FormErrors as exc:
-        session.refresh(target)
         return _users_page(request, session, user, 400, errors=exc.fields, editing=user_id)
     return RedirectResponse("/admin/users", 303)

@@ -8,7 +8,7 @@ from sqlmodel import Session, select
 
 from app.auth.models import ApiToken, LoginFailure, User, UserSession
 from app.core.config import Settings
-from app.core.errors import FormErrors, NotFound
+from app.core.errors import FormErrors, NotFound, refusal_rolls_back
 from app.core.i18n import LANGUAGES, N_, valid_timezone
 from app.core.schema import utcnow
 from app.core.security import (
@@ -175,6 +175,7 @@ def get_user(session: Session, admin: User, user_id: int) -> User:
     return user
 
 
+@refusal_rolls_back
 def update_user_access(
     session: Session,
     admin: User,

@@ -1,6 +1,7 @@
 """Errors services raise for the routes to show: field messages, missing or forbidden records."""
 
 from collections import defaultdict
+from functools import wraps
 
 
 class NotFound(Exception):
@@ -49,3 +50,19 @@ class Conflict(Exception):
         super().__init__("changed meanwhile")
         self.changed = changed or {}
         self.version = version
+
+
+def refusal_rolls_back(write):
+    """For a service write that takes `(session, user, ...)`: a refusal (FormErrors, and so
+    MissingFacts) rolls the transaction back before it reaches the route, so the objects the
+    route re-renders hold what is stored, not the half-applied input."""
+
+    @wraps(write)
+    def guarded(session, *args, **kwargs):
+        try:
+            return write(session, *args, **kwargs)
+        except FormErrors:
+            session.rollback()
+            raise
+
+    return guarded

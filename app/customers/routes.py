@@ -141,7 +141,6 @@ def update_contact(
     try:
         service.update_contact(session, user, contact, parse_form(ContactUpdate, data))
     except FormErrors as exc:
-        session.refresh(contact)
         return _contact_form(request, session, user, data, exc.fields, contact, 400)
     return RedirectResponse(f"/contacts/{contact.id}", 303)
 
@@ -266,7 +265,6 @@ def update_organization(
             session, user, organization, parse_form(OrganizationUpdate, data)
         )
     except FormErrors as exc:
-        session.refresh(organization)
         return _organization_form(request, data, exc.fields, organization, 400)
     return RedirectResponse(f"/organizations/{organization.id}", 303)
 

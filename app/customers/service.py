@@ -9,7 +9,7 @@ from app.audit.trail import changes_between, record_changes
 from app.auth.models import User
 from app.core import outbox
 from app.core.access import require_records
-from app.core.errors import FormErrors, NotFound
+from app.core.errors import FormErrors, NotFound, refusal_rolls_back
 from app.core.i18n import N_
 from app.core.pagination import Page, clamp_limit, decode_cursor, encode_cursor
 from app.core.schema import utcnow
@@ -189,6 +189,7 @@ def create_organization(
     return org
 
 
+@refusal_rolls_back
 def update_organization(
     session: Session, user: User, org: Organization, data: OrganizationUpdate
 ) -> Organization:
@@ -377,6 +378,7 @@ def create_contact(
     return contact
 
 
+@refusal_rolls_back
 def update_contact(session: Session, user: User, contact: Contact, data: ContactUpdate) -> Contact:
     require_records(user)
     changes = data.model_dump(exclude_unset=True)

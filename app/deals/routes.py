@@ -198,7 +198,6 @@ def update_deal(
     try:
         service.update_deal(session, user, deal, forms.deal_update(form, user))
     except FormErrors as exc:
-        session.refresh(deal)
         if form.get("from") == "deal":
             return _deal_page(
                 request, session, user, deal, errors=exc.fields, form=form, status=400
@@ -231,7 +230,6 @@ def move_deal(
             contact_query=form.get("contact_query", ""),
         )
     except service.MissingFacts as exc:
-        session.refresh(deal)
         if is_htmx(request):
             # The board has no room for the form: the deal page shows it.
             target = f"/deals/{deal.id}?move_to={exc.stage.id}"
@@ -239,7 +237,6 @@ def move_deal(
         move = service.missing_for_move(session, user, deal, exc.stage)
         return _deal_page(request, session, user, deal, move, exc.fields, form, 422)
     except FormErrors as exc:
-        session.refresh(deal)
         target = stage_list.get_stage(session, _int(form.get("stage_id", "")))
         move = service.missing_for_move(session, user, deal, target) if target else None
         return _deal_page(request, session, user, deal, move, exc.fields, form, 400)
@@ -347,7 +344,6 @@ def update_stage(
             form.get("probability"),
         )
     except FormErrors as exc:
-        session.refresh(stage)
         return _stages_page(
             request, session, {f"{stage.id}-{k}": v for k, v in exc.fields.items()}, form, 400
         )

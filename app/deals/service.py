@@ -13,7 +13,7 @@ from app.auth.models import User
 from app.core import outbox
 from app.core.access import require_records
 from app.core.clock import user_today
-from app.core.errors import Conflict, FormErrors, Message
+from app.core.errors import Conflict, FormErrors, Message, refusal_rolls_back
 from app.core.i18n import N_
 from app.core.money import MoneyError, check_currency, from_minor, to_minor
 from app.core.schema import utcnow
@@ -217,6 +217,7 @@ def _apply(session: Session, user: User, deal: Deal, data: DealUpdate, errors: F
         errors.add(field_name, N_("A next step needs both what and when."))
 
 
+@refusal_rolls_back
 def update_deal(session: Session, user: User, deal: Deal, data: DealUpdate) -> Deal:
     require_records(user)
     before = _snapshot(session, deal)
@@ -311,6 +312,7 @@ def _enter_stage(deal: Deal, stage: Stage, today: date, now: datetime) -> None:
         deal.won_on = deal.won_amount_minor = deal.lost_on = None
 
 
+@refusal_rolls_back
 def move_deal(
     session: Session,
     user: User,

@@ -7,7 +7,7 @@ from sqlmodel import Session, select
 from app.audit.trail import AuditEntry
 from app.auth.models import User
 from app.core.access import require_admin
-from app.core.errors import FormErrors, Message
+from app.core.errors import FormErrors, Message, refusal_rolls_back
 from app.core.i18n import N_
 from app.core.schema import utcnow
 from app.deals.models import (
@@ -96,6 +96,7 @@ def create_stage(
     return stage
 
 
+@refusal_rolls_back
 def update_stage(
     session: Session,
     user: User,

@@ -106,7 +106,6 @@ def upload_version(
     try:
         service.add_version(session, user, store, document, Upload.of(submitted.file("file")))
     except FormErrors as exc:
-        session.refresh(document)
         return _document_page(request, session, user, document, exc.fields, 400)
     back = local_path(submitted.fields.get("next", ""), f"/documents/{document.id}")
     return RedirectResponse(back, 303)

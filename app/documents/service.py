@@ -12,7 +12,7 @@ from app.activities.models import Activity
 from app.audit.trail import record_changes
 from app.auth.models import User
 from app.core.access import require_records
-from app.core.errors import Forbidden, FormErrors, Message, NotFound
+from app.core.errors import Forbidden, FormErrors, Message, NotFound, refusal_rolls_back
 from app.core.i18n import N_
 from app.core.schema import utcnow
 from app.customers.models import Contact, Organization
@@ -168,6 +168,7 @@ def attach(
     return document
 
 
+@refusal_rolls_back
 def add_version(
     session: Session, user: User, store: DocumentStore, document: Document, upload: Upload | None
 ) -> DocumentVersion:
