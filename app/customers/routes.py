@@ -3,13 +3,11 @@
 from fastapi import APIRouter, FastAPI, Request
 from fastapi.responses import RedirectResponse
 
-from app.activities import service as activities
-from app.audit.trail import history
 from app.auth.deps import RECORDS, RecordUser, SessionDep
 from app.core.errors import FormErrors
 from app.core.forms import FormData, parse_form
 from app.core.templating import is_htmx, render
-from app.customers import service
+from app.customers import pages, service
 from app.customers.deps import ContactDep, OrganizationDep
 from app.customers.models import (
     ContactCreate,
@@ -17,9 +15,7 @@ from app.customers.models import (
     OrganizationCreate,
     OrganizationUpdate,
 )
-from app.deals import queries as deals
-from app.documents import service as documents
-from app.satisfaction import service as satisfaction
+from app.records.feeds import add_record_feeds
 
 router = APIRouter(include_in_schema=False)
 
@@ -82,49 +78,8 @@ def create_contact(request: Request, session: SessionDep, user: RecordUser, form
 
 @router.get("/contacts/{contact_id}")
 def contact_page(request: Request, session: SessionDep, user: RecordUser, contact: ContactDep):
-    org = (
-        service.get_organization(session, user, contact.organization_id)
-        if contact.organization_id
-        else None
-    )
-    context = {
-        "contact": contact,
-        "organization": org,
-        "timeline": activities.contact_timeline(session, user, contact),
-        "next_step": activities.next_follow_up(session, user, contact_id=contact.id),
-        "timeline_url": f"/contacts/{contact.id}/timeline",
-        "deals": deals.deals_of(session, user, contact_id=contact.id),
-        "documents": documents.documents_of(session, user, contact_id=contact.id),
-        "history": history(session, "contact", contact.id),
-        "history_url": f"/contacts/{contact.id}/history",
-        "feedback": satisfaction.feedback_for(
-            session, user, request.app.state.secret_key, contact_id=contact.id
-        ),
-        "survey_url": f"/contacts/{contact.id}/surveys",
-    }
+    context = pages.contact_page(session, user, contact, request.app.state.secret_key)
     return render(request, "customers/contact.html", context)
-
-
-@router.get("/contacts/{contact_id}/history")
-def contact_history(
-    request: Request, session: SessionDep, user: RecordUser, contact: ContactDep, cursor: str = ""
-):
-    context = {
-        "history": history(session, "contact", contact.id, cursor),
-        "history_url": f"/contacts/{contact.id}/history",
-    }
-    return render(request, "deals/_history_items.html", context)
-
-
-@router.get("/contacts/{contact_id}/timeline")
-def contact_timeline(
-    request: Request, session: SessionDep, user: RecordUser, contact: ContactDep, cursor: str = ""
-):
-    context = {
-        "timeline": activities.contact_timeline(session, user, contact, cursor=cursor),
-        "timeline_url": f"/contacts/{contact.id}/timeline",
-    }
-    return render(request, "activities/_timeline_items.html", context)
 
 
 @router.get("/contacts/{contact_id}/edit")
@@ -201,48 +156,8 @@ def create_organization(request: Request, session: SessionDep, user: RecordUser,
 def organization_page(
     request: Request, session: SessionDep, user: RecordUser, organization: OrganizationDep
 ):
-    context = {
-        "organization": organization,
-        "people": service.people_of_organization(session, user, organization),
-        "timeline": activities.organization_timeline(session, user, organization),
-        "next_step": activities.next_follow_up(session, user, organization_id=organization.id),
-        "timeline_url": f"/organizations/{organization.id}/timeline",
-        "deals": deals.deals_of(session, user, organization_id=organization.id),
-        "documents": documents.documents_of(session, user, organization_id=organization.id),
-        "history": history(session, "organization", organization.id),
-        "history_url": f"/organizations/{organization.id}/history",
-    }
+    context = pages.organization_page(session, user, organization)
     return render(request, "customers/organization.html", context)
-
-
-@router.get("/organizations/{organization_id}/history")
-def organization_history(
-    request: Request,
-    session: SessionDep,
-    user: RecordUser,
-    organization: OrganizationDep,
-    cursor: str = "",
-):
-    context = {
-        "history": history(session, "organization", organization.id, cursor),
-        "history_url": f"/organizations/{organization.id}/history",
-    }
-    return render(request, "deals/_history_items.html", context)
-
-
-@router.get("/organizations/{organization_id}/timeline")
-def organization_timeline(
-    request: Request,
-    session: SessionDep,
-    user: RecordUser,
-    organization: OrganizationDep,
-    cursor: str = "",
-):
-    context = {
-        "timeline": activities.organization_timeline(session, user, organization, cursor=cursor),
-        "timeline_url": f"/organizations/{organization.id}/timeline",
-    }
-    return render(request, "activities/_timeline_items.html", context)
 
 
 @router.get("/organizations/{organization_id}/edit")
@@ -283,3 +198,7 @@ def restore_organization(
 ):
     service.set_organization_archived(session, user, organization, False)
     return RedirectResponse(f"/organizations/{organization.id}", 303)
+
+
+add_record_feeds(router, "contact", ContactDep)
+add_record_feeds(router, "organization", OrganizationDep)

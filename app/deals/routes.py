@@ -3,22 +3,17 @@
 from fastapi import APIRouter, FastAPI, Request
 from fastapi.responses import RedirectResponse, Response
 
-from app.activities import service as activities
-from app.audit.trail import history
 from app.auth.deps import ADMIN, RECORDS, AdminUser, RecordUser, SessionDep
 from app.core.errors import FormErrors
 from app.core.forms import FormData, MultipartData, checked, local_path
 from app.core.templating import is_htmx, localizer_for, render
-from app.customers import service as customers
-from app.deals import forms, queries, service
+from app.deals import forms, pages, queries, service
 from app.deals import stages as stage_list
 from app.deals.deps import DealDep, StageDep
-from app.deals.models import FACT_LABELS, FACTS, STAGE_KINDS
 from app.documents import service as documents
 from app.documents.deps import StoreDep
-from app.documents.models import KIND_LABELS
 from app.documents.service import Upload
-from app.satisfaction import service as satisfaction
+from app.records.feeds import add_record_feeds
 
 router = APIRouter(include_in_schema=False)
 admin = APIRouter(include_in_schema=False)
@@ -38,16 +33,7 @@ def _int(value: str) -> int | None:
 
 @router.get("/deals/board")
 def deal_board(request: Request, session: SessionDep, user: RecordUser, scope: str = "mine"):
-    scope = scope if scope in queries.SCOPES else "mine"
-    columns = queries.board(session, user, scope)
-    loc = localizer_for(request)
-    # (id, name, "Move to name"), once per stage rather than once per card.
-    moves = [
-        (c.stage.id, label, loc.gettext("Move to %(stage)s", stage=label))
-        for c in columns
-        for label in [c.stage.label(loc)]
-    ]
-    context = {"columns": columns, "scope": scope, "stage_moves": moves}
+    context = pages.board(session, user, scope, localizer_for(request))
     return render(request, "deals/board.html", context)
 
 
@@ -70,8 +56,7 @@ def deal_list(
         "query": q[:200],
         "sort": sort if sort in queries.SORTS else "recent",
     }
-    page = queries.list_deals(session, user, cursor=cursor, **filters)
-    context = {"page": page, "filters": filters, "stages": stage_list.list_stages(session)}
+    context = pages.deal_list(session, user, filters, cursor)
     if is_htmx(request) and request.headers.get("hx-target") in ("deal-rows", "deal-more"):
         return render(request, "deals/_deal_rows.html", context)
     return render(request, "deals/deals.html", context)
@@ -80,15 +65,9 @@ def deal_list(
 # ---- creating and editing --------------------------------------------------
 
 
-def _deal_form(request, session, user, form, errors, deal=None, status=200):
-    context = {
-        "form": form,
-        "errors": errors,
-        "deal": deal,
-        "organizations": customers.organization_choices(session, user),
-        "stages": stage_list.list_stages(session),
-        "default_currency": request.app.state.settings.default_currency,
-    }
+def _deal_form(request, session, user, form, errors=None, deal=None, status=200):
+    currency = request.app.state.settings.default_currency
+    context = pages.deal_form(session, user, form, currency, errors, deal)
     return render(request, "deals/deal_form.html", context, status_code=status)
 
 
@@ -100,11 +79,8 @@ def new_deal(
     organization_id: str = "",
     contact_id: str = "",
 ):
-    form = {"organization_id": organization_id, "contact_id": contact_id}
-    if _int(contact_id):
-        contact = customers.get_contact(session, user, _int(contact_id))
-        form.update(contact_name=contact.name, organization_id=str(contact.organization_id or ""))
-    return _deal_form(request, session, user, form, {})
+    form = pages.new_deal_form(session, user, organization_id, _int(contact_id))
+    return _deal_form(request, session, user, form)
 
 
 @router.post("/deals")
@@ -121,35 +97,9 @@ def create_deal(request: Request, session: SessionDep, user: RecordUser, form: F
     return RedirectResponse(f"/deals/{deal.id}", 303)
 
 
-def _deal_page(request, session, user, deal, move=None, errors=None, form=None, status=200):
-    docs = documents.documents_of(session, user, deal_id=deal.id)
-    context = {
-        "deal": deal,
-        "stages": stage_list.list_stages(session),
-        "stage": stage_list.get_stage(session, deal.stage_id),
-        "organization": (
-            customers.get_organization(session, user, deal.organization_id)
-            if deal.organization_id
-            else None
-        ),
-        "owner_name": queries.owner_name(session, deal),
-        "contacts": queries.contacts_of(session, user, deal),
-        "documents": docs,
-        "versions": documents.versions_by_document(session, user, [d.document.id for d in docs]),
-        "timeline": activities.deal_timeline(session, user, deal),
-        "timeline_url": f"/deals/{deal.id}/timeline",
-        "history": history(session, "deal", deal.id),
-        "history_url": f"/deals/{deal.id}/history",
-        "feedback": satisfaction.feedback_for(
-            session, user, request.app.state.secret_key, deal_id=deal.id
-        ),
-        "survey_url": f"/deals/{deal.id}/surveys",
-        "move": move,
-        "errors": errors or {},
-        "form": form or {},
-        "fact_labels": FACT_LABELS,
-        "kind_labels": KIND_LABELS,
-    }
+def _deal_page(request, session, user, deal, move_to=None, errors=None, form=None, status=200):
+    secret = request.app.state.secret_key
+    context = pages.deal_page(session, user, deal, secret, move_to, errors, form)
     return render(request, "deals/deal.html", context, status_code=status)
 
 
@@ -157,33 +107,7 @@ def _deal_page(request, session, user, deal, move=None, errors=None, form=None, 
 def deal_page(
     request: Request, session: SessionDep, user: RecordUser, deal: DealDep, move_to: str = ""
 ):
-    move = None
-    target = stage_list.get_stage(session, _int(move_to)) if _int(move_to) else None
-    if target is not None and target.id != deal.stage_id:
-        move = service.missing_for_move(session, user, deal, target)
-    return _deal_page(request, session, user, deal, move)
-
-
-@router.get("/deals/{deal_id}/timeline")
-def deal_timeline(
-    request: Request, session: SessionDep, user: RecordUser, deal: DealDep, cursor: str = ""
-):
-    context = {
-        "timeline": activities.deal_timeline(session, user, deal, cursor=cursor),
-        "timeline_url": f"/deals/{deal.id}/timeline",
-    }
-    return render(request, "activities/_timeline_items.html", context)
-
-
-@router.get("/deals/{deal_id}/history")
-def deal_history(
-    request: Request, session: SessionDep, user: RecordUser, deal: DealDep, cursor: str = ""
-):
-    context = {
-        "history": history(session, "deal", deal.id, cursor),
-        "history_url": f"/deals/{deal.id}/history",
-    }
-    return render(request, "deals/_history_items.html", context)
+    return _deal_page(request, session, user, deal, _int(move_to))
 
 
 @router.get("/deals/{deal_id}/edit")
@@ -234,12 +158,10 @@ def move_deal(
             # The board has no room for the form: the deal page shows it.
             target = f"/deals/{deal.id}?move_to={exc.stage.id}"
             return Response(status_code=204, headers={"HX-Redirect": target})
-        move = service.missing_for_move(session, user, deal, exc.stage)
-        return _deal_page(request, session, user, deal, move, exc.fields, form, 422)
+        return _deal_page(request, session, user, deal, exc.stage.id, exc.fields, form, 422)
     except FormErrors as exc:
-        target = stage_list.get_stage(session, _int(form.get("stage_id", "")))
-        move = service.missing_for_move(session, user, deal, target) if target else None
-        return _deal_page(request, session, user, deal, move, exc.fields, form, 400)
+        target = _int(form.get("stage_id", ""))
+        return _deal_page(request, session, user, deal, target, exc.fields, form, 400)
     if is_htmx(request):
         return Response(status_code=204, headers={"HX-Refresh": "true"})
     return RedirectResponse(back, 303)
@@ -287,16 +209,7 @@ def attach_to_deal(
 
 
 def _stages_page(request, session, errors=None, form=None, status=200):
-    stages = stage_list.list_stages(session)
-    context = {
-        "stages": stages,
-        "counts": queries.deal_counts_by_stage(session),
-        "facts": FACTS,
-        "fact_labels": FACT_LABELS,
-        "kinds": STAGE_KINDS,
-        "errors": errors or {},
-        "form": form or {},
-    }
+    context = pages.stages_page(session, errors, form)
     return render(request, "deals/stages.html", context, status_code=status)
 
 
@@ -373,3 +286,6 @@ def delete_stage(
             request, session, {f"{stage.id}-{k}": v for k, v in exc.fields.items()}, form, 400
         )
     return RedirectResponse("/admin/stages", 303)
+
+
+add_record_feeds(router, "deal", DealDep)

@@ -17,6 +17,7 @@ FLOORS = [
     "documents",
     "deals",
     "activities",
+    "records",
     "satisfaction",
     "reports",
     "interop",

@@ -4,16 +4,17 @@ from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from babel.dates import format_date
+from sqlmodel import select
 
 from app.auth.service import create_user
-from app.customers.models import ContactCreate, OrganizationCreate
+from app.customers.models import Contact, ContactCreate, OrganizationCreate
 from app.customers.service import create_contact, create_organization
 from tests.e2e.conftest import ARTIFACTS
 from tests.factories import PASSWORD
 
 
-def _seller_with_customers(db):
-    seller = create_user(db, email="lea@example.test", name="Léa", password=PASSWORD)
+def _seller_with_customers(db, email="lea@example.test"):
+    seller = create_user(db, email=email, name="Léa", password=PASSWORD)
     org = create_organization(db, seller, OrganizationCreate(name="Boulangerie Dupont"))
     create_contact(db, seller, ContactCreate(name="Hélène Durand", organization_id=org.id))
     create_contact(db, seller, ContactCreate(name="Marc Petit", organization_id=org.id))
@@ -62,13 +63,16 @@ def test_a_seller_logs_a_call_with_a_next_step_using_only_the_keyboard(live_serv
 
 def test_pages_fit_a_phone_screen(live_server, db, page):
     base, _engine = live_server
+    # Its own seller: with several test processes, this test may run without the one above.
+    _seller_with_customers(db, "lea-phone@example.test")
+    contact_id = db.exec(select(Contact.id).where(Contact.name == "Marc Petit")).first()
     page.set_viewport_size({"width": 375, "height": 740})
     page.goto(f"{base}/login")
-    page.fill("#f-email", "lea@example.test")
+    page.fill("#f-email", "lea-phone@example.test")
     page.fill("#f-password", PASSWORD)
     page.click("button[type=submit]")
     page.wait_for_url(f"{base}/today")
-    for path in ("/today", "/contacts", "/contacts/1", "/activities/new"):
+    for path in ("/today", "/contacts", f"/contacts/{contact_id}", "/activities/new"):
         page.goto(base + path)
         width = page.evaluate("document.documentElement.scrollWidth")
         assert width <= 375, f"{path} is {width}px wide on a 375px screen"

@@ -1,0 +1,1 @@
+"""What every record page (contact, organization, deal) shows the same way."""
