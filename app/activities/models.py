@@ -3,12 +3,10 @@
 from datetime import date, datetime
 from typing import Literal
 
-from pydantic import field_validator
 from sqlalchemy import Index
 from sqlmodel import Field, SQLModel
 
-from app.core.schema import MAX_ID, utcnow
-from app.core.text import strip_controls
+from app.core.schema import MAX_ID, CleanInput, RecordId, utcnow
 
 KINDS = ("call", "meeting", "email", "note")
 VISIBILITIES = ("team", "private")
@@ -61,23 +59,14 @@ class FollowUp(SQLModel, table=True):
     created_at: datetime = Field(default_factory=utcnow)
 
 
-class _ActivityFields(SQLModel):
-    @field_validator(
-        "text", "next_step", "next_step_due", "new_deal_title", mode="before", check_fields=False
-    )
-    @classmethod
-    def _clean(cls, value):
-        return strip_controls(value).strip() if isinstance(value, str) else value
-
-
-class ActivityCreate(_ActivityFields):
+class ActivityCreate(CleanInput):
     kind: Literal["call", "meeting", "email", "note"] = "call"
     # Naive times are read in the user's zone; None means now.
     occurred_at: datetime | None = None
-    contact_id: int | None = Field(default=None, ge=1, le=MAX_ID)
-    organization_id: int | None = Field(default=None, ge=1, le=MAX_ID)
+    contact_id: RecordId | None = None
+    organization_id: RecordId | None = None
     # On a deal, a team activity's next step becomes the deal's next step.
-    deal_id: int | None = Field(default=None, ge=1, le=MAX_ID)
+    deal_id: RecordId | None = None
     # Quick entry may open a deal in the same breath: its title.
     new_deal_title: str = Field(default="", max_length=200)
     text: str = Field(default="", max_length=20000)
@@ -87,7 +76,7 @@ class ActivityCreate(_ActivityFields):
     next_step_due: str = Field(default="", max_length=40)
 
 
-class ActivityUpdate(_ActivityFields):
+class ActivityUpdate(CleanInput):
     kind: Literal["call", "meeting", "email", "note"] | None = None
     occurred_at: datetime | None = None
     text: str | None = Field(default=None, max_length=20000)

@@ -1,8 +1,13 @@
 """Shared schema pieces: the constraint naming convention and time helpers."""
 
 from datetime import UTC, datetime
+from typing import Annotated
 
+from annotated_types import Ge, Le
+from pydantic import field_validator
 from sqlmodel import SQLModel
+
+from app.core.text import strip_controls
 
 # Named constraints let Alembic, SQLite batch mode and PostgreSQL agree on names.
 SQLModel.metadata.naming_convention = {
@@ -21,3 +26,16 @@ def utcnow() -> datetime:
 
 # The largest id both SQLite and PostgreSQL (bigint) can hold; larger ones are a 4xx, not a crash.
 MAX_ID = 2**63 - 1
+
+# A record id as input models take it: positive and within a database integer.
+RecordId = Annotated[int, Ge(1), Le(MAX_ID)]
+
+
+class CleanInput(SQLModel):
+    """The base of every input model: text arrives without control characters or
+    surrounding spaces, whichever door it came through (page, API, import)."""
+
+    @field_validator("*", mode="before")
+    @classmethod
+    def _trim(cls, value):
+        return strip_controls(value).strip() if isinstance(value, str) else value

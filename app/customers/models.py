@@ -4,20 +4,13 @@ from datetime import datetime
 
 from pydantic import field_validator
 from sqlalchemy import Index
-from sqlmodel import Field, SQLModel
+from sqlmodel import Field
 
-from app.core.schema import MAX_ID, utcnow
-from app.core.text import clean_tags, strip_controls
+from app.core.schema import MAX_ID, CleanInput, RecordId, utcnow
+from app.core.text import clean_tags
 
 
-class _Cleaned(SQLModel):
-    @field_validator("*", mode="before")
-    @classmethod
-    def _trim(cls, value):
-        if isinstance(value, str):
-            return strip_controls(value).strip()
-        return value
-
+class _Cleaned(CleanInput):
     @field_validator("tags", mode="after", check_fields=False)
     @classmethod
     def _tags(cls, value):
@@ -104,7 +97,7 @@ class ContactUpdate(_Cleaned):
     email: str | None = Field(default=None, max_length=254)
     phone: str | None = Field(default=None, max_length=50)
     title: str | None = Field(default=None, max_length=200)
-    organization_id: int | None = Field(default=None, ge=1, le=MAX_ID)
+    organization_id: RecordId | None = None
     tags: str | None = Field(default=None, max_length=500)
     notes: str | None = Field(default=None, max_length=10000)
     language: str | None = Field(default=None, max_length=8)

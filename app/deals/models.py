@@ -4,13 +4,11 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Literal
 
-from pydantic import field_validator
 from sqlalchemy import BigInteger, Index
 from sqlmodel import Field, SQLModel
 
 from app.core.i18n import N_
-from app.core.schema import MAX_ID, utcnow
-from app.core.text import strip_controls
+from app.core.schema import CleanInput, RecordId, utcnow
 
 STAGE_KINDS = ("open", "won", "lost")
 MAX_STAGES = 8
@@ -127,18 +125,11 @@ class DealContact(SQLModel, table=True):
     contact_id: int = Field(foreign_key="contact.id", primary_key=True, index=True)
 
 
-class _DealFields(SQLModel):
-    @field_validator("*", mode="before")
-    @classmethod
-    def _trim(cls, value):
-        return strip_controls(value).strip() if isinstance(value, str) else value
-
-
-class DealCreate(_DealFields):
+class DealCreate(CleanInput):
     title: str = Field(min_length=1, max_length=200)
-    organization_id: int | None = Field(default=None, ge=1, le=MAX_ID)
-    contact_id: int | None = Field(default=None, ge=1, le=MAX_ID)
-    stage_id: int | None = Field(default=None, ge=1, le=MAX_ID)
+    organization_id: RecordId | None = None
+    contact_id: RecordId | None = None
+    stage_id: RecordId | None = None
     # A decimal in major units (1200.50); checked against the currency's decimals.
     amount: Decimal | None = Field(default=None, max_digits=20)
     currency: str = Field(default="", max_length=8)
@@ -147,23 +138,23 @@ class DealCreate(_DealFields):
     next_step_due: date | None = None
 
 
-class DealUpdate(_DealFields):
+class DealUpdate(CleanInput):
     title: str | None = Field(default=None, min_length=1, max_length=200)
-    organization_id: int | None = Field(default=None, ge=1, le=MAX_ID)
+    organization_id: RecordId | None = None
     amount: Decimal | None = Field(default=None, max_digits=20)
     currency: str | None = Field(default=None, max_length=8)
     expected_close_on: date | None = None
     next_step: str | None = Field(default=None, max_length=500)
     next_step_due: date | None = None
     lost_reason: str | None = Field(default=None, max_length=500)
-    owner_id: int | None = Field(default=None, ge=1, le=MAX_ID)
+    owner_id: RecordId | None = None
     # The version the change was based on; a newer one on the server is a conflict (409).
     version: int | None = Field(default=None, ge=1)
 
 
 class DealMove(DealUpdate):
-    stage_id: int = Field(ge=1, le=MAX_ID)
-    contact_id: int | None = Field(default=None, ge=1, le=MAX_ID)
+    stage_id: RecordId
+    contact_id: RecordId | None = None
 
 
 class DealRead(SQLModel):
