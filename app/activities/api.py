@@ -5,7 +5,7 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, FastAPI, Query
 from pydantic import BaseModel, Field
 
-from app.activities import service
+from app.activities import follow_ups, service
 from app.activities.deps import ActivityDep, FollowUpDep
 from app.activities.models import ActivityCreate, ActivityRead, ActivityUpdate, FollowUpRead
 from app.auth.deps import RECORDS, RecordUser, SessionDep
@@ -68,7 +68,7 @@ def my_follow_ups(
     limit: Annotated[int, Query(ge=1, le=100)] = 50,
 ):
     """My open follow-ups, oldest due first: all of them, or one section of Today."""
-    page = service.my_follow_ups(session, user, section, cursor, limit)
+    page = follow_ups.my_follow_ups(session, user, section, cursor, limit)
     return ListOut(items=[r.follow_up for r in page.items], next_cursor=page.next_cursor)
 
 
@@ -82,7 +82,7 @@ def update_follow_up(
     session: SessionDep, user: RecordUser, follow_up: FollowUpDep, data: FollowUpChange
 ):
     if data.due is not None:
-        service.reschedule(session, user, follow_up, data.due)
+        follow_ups.reschedule(session, user, follow_up, data.due)
     if data.done is not None:
-        service.mark_done(session, user, follow_up, data.done)
+        follow_ups.mark_done(session, user, follow_up, data.done)
     return follow_up

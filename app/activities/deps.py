@@ -4,7 +4,7 @@ from typing import Annotated
 
 from fastapi import Depends
 
-from app.activities import service
+from app.activities import follow_ups, service
 from app.activities.models import Activity, FollowUp
 from app.auth.deps import RecordUser, SessionDep
 from app.core.ids import IdPath
@@ -15,7 +15,7 @@ def current_activity(activity_id: IdPath, session: SessionDep, user: RecordUser)
 
 
 def current_follow_up(follow_up_id: IdPath, session: SessionDep, user: RecordUser) -> FollowUp:
-    return service.get_follow_up(session, user, follow_up_id)
+    return follow_ups.get_follow_up(session, user, follow_up_id)
 
 
 ActivityDep = Annotated[Activity, Depends(current_activity)]

@@ -5,7 +5,7 @@ import json
 from fastapi import APIRouter, FastAPI, Request
 from fastapi.responses import RedirectResponse
 
-from app.activities import service
+from app.activities import follow_ups, service
 from app.activities.deps import ActivityDep, FollowUpDep
 from app.activities.models import ActivityCreate, ActivityUpdate
 from app.auth.deps import RECORDS, RecordUser, SessionDep
@@ -48,8 +48,8 @@ def today(request: Request, session: SessionDep, user: RecordUser):
 def my_follow_ups(
     request: Request, session: SessionDep, user: RecordUser, section: str = "open", cursor: str = ""
 ):
-    section = section if section in service.SECTIONS else "open"
-    context = {"rows": service.my_follow_ups(session, user, section, cursor), "section": section}
+    section = section if section in follow_ups.SECTIONS else "open"
+    context = {"rows": follow_ups.my_follow_ups(session, user, section, cursor), "section": section}
     if is_htmx(request):
         return render(request, "activities/_follow_up_items.html", context)
     return render(request, "activities/follow_ups.html", context)
@@ -191,9 +191,9 @@ def update_activity(
 
 
 def _follow_up_done(request, session, user, follow_up, done: bool):
-    service.mark_done(session, user, follow_up, done)
+    follow_ups.mark_done(session, user, follow_up, done)
     if is_htmx(request):
-        row = service.follow_up_row(session, user, follow_up)
+        row = follow_ups.follow_up_row(session, user, follow_up)
         return render(request, "activities/_follow_up.html", {"row": row})
     return RedirectResponse("/today", 303)
 
@@ -214,11 +214,11 @@ def follow_up_reschedule(
 ):
     errors = {}
     try:
-        service.reschedule(session, user, follow_up, form.get("due", ""))
+        follow_ups.reschedule(session, user, follow_up, form.get("due", ""))
     except FormErrors as exc:
         errors = exc.fields
     if is_htmx(request):
-        row = service.follow_up_row(session, user, follow_up)
+        row = follow_ups.follow_up_row(session, user, follow_up)
         context = {"row": row, "errors": errors, "due_input": form.get("due", "")}
         return render(request, "activities/_follow_up.html", context, 422 if errors else 200)
     if errors:

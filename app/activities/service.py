@@ -11,6 +11,12 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import and_, or_
 from sqlmodel import Session, select
 
+from app.activities.follow_ups import (
+    DUE_HELP,
+    FollowUpRow,
+    my_follow_ups,
+    user_language,
+)
 from app.activities.models import Activity, ActivityCreate, ActivityUpdate, FollowUp
 from app.auth.models import User
 from app.core import outbox
@@ -18,7 +24,7 @@ from app.core.access import require_records
 from app.core.clock import user_today, week_of
 from app.core.due_dates import parse_due
 from app.core.errors import Forbidden, FormErrors, NotFound, refusal_rolls_back
-from app.core.i18n import N_, language_from_header
+from app.core.i18n import N_
 from app.core.pagination import Page, clamp_limit, decode_cursor, encode_cursor
 from app.core.schema import utcnow
 from app.customers.models import Contact, Organization
@@ -26,8 +32,6 @@ from app.deals import queries as deal_queries
 from app.deals import service as deals
 from app.deals.models import Deal
 from app.documents.service import sync_activity_privacy
-
-DUE_HELP = N_("Write a date like +3d, tomorrow, friday or 2026-12-01.")
 
 
 def visible_to(user: User):
@@ -39,10 +43,6 @@ def _to_utc(moment: datetime, user: User) -> datetime:
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=ZoneInfo(user.timezone))
     return moment.astimezone(UTC)
-
-
-def _user_language(user: User) -> str:
-    return user.language or language_from_header(None)
 
 
 def log_activity(session: Session, user: User, data: ActivityCreate) -> Activity:
@@ -69,7 +69,7 @@ def log_activity(session: Session, user: User, data: ActivityCreate) -> Activity
         errors.add("text", N_("Write the note."))
     due = None
     try:
-        due = parse_due(data.next_step_due, user_today(user), _user_language(user))
+        due = parse_due(data.next_step_due, user_today(user), user_language(user))
     except ValueError:
         errors.add("next_step_due", DUE_HELP)
     if data.next_step and due is None and "next_step_due" not in errors.fields:
@@ -235,69 +235,7 @@ def my_activities(
     return _timeline(session, user, Activity.author_id == user.id, cursor, limit)
 
 
-# ---- follow-ups ------------------------------------------------------------
-
-
-@dataclass
-class FollowUpRow:
-    follow_up: FollowUp
-    contact_name: str | None
-    organization_name: str | None
-
-
 # Sections of my open follow-ups, as Today shows them; "open" is all of them.
-SECTIONS = ("overdue", "today", "week", "open")
-
-
-def _section_filter(section: str, day: date):
-    if section == "overdue":
-        return FollowUp.due_on < day
-    if section == "today":
-        return FollowUp.due_on == day
-    if section == "week":
-        return and_(FollowUp.due_on > day, FollowUp.due_on <= day + timedelta(days=7))
-    return FollowUp.due_on.is_not(None)
-
-
-def my_follow_ups(
-    session: Session,
-    user: User,
-    section: str = "open",
-    cursor: str | None = None,
-    limit=None,
-    day: date | None = None,
-) -> Page[FollowUpRow]:
-    """My open follow-ups in one section, oldest due first; R3: never anyone else's."""
-    require_records(user)
-    limit = clamp_limit(limit, 20)
-    stmt = (
-        select(FollowUp, Contact.name, Organization.name)
-        .outerjoin(Contact, Contact.id == FollowUp.contact_id)
-        .outerjoin(Organization, Organization.id == FollowUp.organization_id)
-        .where(
-            FollowUp.owner_id == user.id,
-            FollowUp.done_at.is_(None),
-            _section_filter(section if section in SECTIONS else "open", day or user_today(user)),
-        )
-    )
-    after = decode_cursor(cursor, 2)
-    if after:
-        try:
-            due, last_id = date.fromisoformat(str(after[0])), int(after[1])
-        except (TypeError, ValueError):
-            due = None
-        if due is not None:
-            stmt = stmt.where(
-                or_(FollowUp.due_on > due, and_(FollowUp.due_on == due, FollowUp.id > last_id))
-            )
-    rows = list(session.exec(stmt.order_by(FollowUp.due_on, FollowUp.id).limit(limit + 1)))
-    page = Page(items=[FollowUpRow(f, c, o) for f, c, o in rows[:limit]])
-    if len(rows) > limit:
-        last = rows[limit - 1][0]
-        page.next_cursor = encode_cursor(last.due_on.isoformat(), last.id)
-    return page
-
-
 @dataclass
 class Today:
     day: date
@@ -331,82 +269,6 @@ def today_for(session: Session, user: User, quote_wait_days: int = 7) -> Today:
         recent=my_activities(session, user, limit=10),
         deals=deal_queries.deals_today(session, user, quote_wait_days),
     )
-
-
-def get_follow_up(session: Session, user: User, follow_up_id: int) -> FollowUp:
-    """Follow-ups are their owner's to work on; others see them on the record only."""
-    require_records(user)
-    follow_up = session.get(FollowUp, follow_up_id)
-    if follow_up is None or follow_up.owner_id != user.id:
-        raise NotFound
-    return follow_up
-
-
-def follow_up_row(session: Session, user: User, follow_up: FollowUp) -> FollowUpRow:
-    contact = session.get(Contact, follow_up.contact_id) if follow_up.contact_id else None
-    org = (
-        session.get(Organization, follow_up.organization_id) if follow_up.organization_id else None
-    )
-    return FollowUpRow(follow_up, contact and contact.name, org and org.name)
-
-
-def mark_done(session: Session, user: User, follow_up: FollowUp, done: bool = True) -> FollowUp:
-    require_records(user)
-    follow_up.done_at = utcnow() if done else None
-    session.add(follow_up)
-    session.commit()
-    return follow_up
-
-
-def reschedule(session: Session, user: User, follow_up: FollowUp, when: str) -> FollowUp:
-    require_records(user)
-    errors = FormErrors()
-    try:
-        due = parse_due(when, user_today(user), _user_language(user))
-    except ValueError:
-        due = None
-        errors.add("due", DUE_HELP)
-    if due is None and not errors:
-        errors.add("due", DUE_HELP)
-    errors.raise_if_any()
-    follow_up.due_on = due
-    session.add(follow_up)
-    session.commit()
-    return follow_up
-
-
-@dataclass
-class NextStep:
-    follow_up: FollowUp
-    owner_name: str
-
-
-def next_follow_up(
-    session: Session,
-    user: User,
-    *,
-    contact_id: int | None = None,
-    organization_id: int | None = None,
-) -> NextStep | None:
-    """The record's next open step, team-visible or mine (R2)."""
-    require_records(user)
-    where = (
-        FollowUp.contact_id == contact_id
-        if contact_id is not None
-        else FollowUp.organization_id == organization_id
-    )
-    row = session.exec(
-        select(FollowUp, User.name)
-        .join(User, User.id == FollowUp.owner_id)
-        .where(
-            where,
-            FollowUp.done_at.is_(None),
-            or_(FollowUp.is_private.is_(False), FollowUp.owner_id == user.id),
-        )
-        .order_by(FollowUp.due_on, FollowUp.id)
-        .limit(1)
-    ).first()
-    return NextStep(row[0], row[1]) if row else None
 
 
 class ContactNotChosen(FormErrors):

@@ -3,7 +3,7 @@ domain it shows: the routes parse, call one of these, and render."""
 
 from sqlmodel import Session
 
-from app.activities import service as activities
+from app.activities import follow_ups
 from app.auth.models import User
 from app.customers import service
 from app.customers.models import Contact, Organization
@@ -22,7 +22,7 @@ def contact_page(session: Session, user: User, contact: Contact, secret_key: str
     return {
         "contact": contact,
         "organization": organization,
-        "next_step": activities.next_follow_up(session, user, contact_id=contact.id),
+        "next_step": follow_ups.next_follow_up(session, user, contact_id=contact.id),
         "deals": deals.deals_of(session, user, contact_id=contact.id),
         "documents": documents.documents_of(session, user, contact_id=contact.id),
         "feedback": satisfaction.feedback_for(session, user, secret_key, contact_id=contact.id),
@@ -36,7 +36,7 @@ def organization_page(session: Session, user: User, organization: Organization) 
     return {
         "organization": organization,
         "people": service.people_of_organization(session, user, organization),
-        "next_step": activities.next_follow_up(session, user, organization_id=organization.id),
+        "next_step": follow_ups.next_follow_up(session, user, organization_id=organization.id),
         "deals": deals.deals_of(session, user, organization_id=organization.id),
         "documents": documents.documents_of(session, user, organization_id=organization.id),
         **record_pages.timeline(session, user, "organization", organization),

@@ -11,7 +11,7 @@ from zoneinfo import ZoneInfo
 
 from sqlmodel import Session, select
 
-from app.activities import service as activities
+from app.activities import follow_ups
 from app.auth.models import User
 from app.core import jobs
 from app.core.config import Settings
@@ -30,8 +30,8 @@ class Digest:
 def compose(session: Session, user: User, settings: Settings, day: date) -> Digest | None:
     """None when there is nothing to say: no empty emails."""
     loc = Localizer(language=user.language or "en", timezone=user.timezone)
-    overdue = activities.my_follow_ups(session, user, "overdue", limit=50, day=day).items
-    today = activities.my_follow_ups(session, user, "today", limit=50, day=day).items
+    overdue = follow_ups.my_follow_ups(session, user, "overdue", limit=50, day=day).items
+    today = follow_ups.my_follow_ups(session, user, "today", limit=50, day=day).items
     stuck = deals.deals_today(session, user, settings.quote_wait_days, limit=50, day=day)
     if not (overdue or today or stuck.no_next_step or stuck.overdue):
         return None

@@ -10,7 +10,8 @@ from icalendar import Calendar, Event
 from itsdangerous import BadSignature, URLSafeSerializer
 from sqlmodel import Session, select
 
-from app.activities.models import Activity, FollowUp
+from app.activities import follow_ups as follow_up_list
+from app.activities.models import Activity
 from app.auth.models import User
 from app.core.access import require_records
 from app.core.errors import NotFound
@@ -68,14 +69,7 @@ def calendar_for(session: Session, user: User, base_url: str, loc) -> bytes:
     cal.add("version", "2.0")
     cal.add("x-wr-calname", f"Carnet · {user.name}")
     stamp = utcnow()
-    follow_ups = session.exec(
-        select(FollowUp, Contact.name, Organization.name)
-        .outerjoin(Contact, Contact.id == FollowUp.contact_id)
-        .outerjoin(Organization, Organization.id == FollowUp.organization_id)
-        .where(FollowUp.owner_id == user.id, FollowUp.done_at.is_(None))
-        .order_by(FollowUp.due_on)
-        .limit(LIMIT)
-    )
+    follow_ups = follow_up_list.open_of(session, user, LIMIT)
     for follow_up, contact, org in follow_ups:
         who = " · ".join(x for x in (contact, org) if x)
         event = Event()

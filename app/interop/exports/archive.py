@@ -11,9 +11,9 @@ from contextlib import nullcontext
 from datetime import date, datetime
 from pathlib import Path
 
-from sqlalchemy import or_
 from sqlmodel import Session, select
 
+from app.activities.follow_ups import visible_to as follow_up_visible_to
 from app.activities.models import Activity, FollowUp
 from app.activities.service import visible_to as activity_visible_to
 from app.auth.models import User
@@ -63,9 +63,7 @@ def _queries(user: User):
         (
             "follow_ups",
             FollowUp,
-            select(FollowUp)
-            .where(or_(FollowUp.is_private.is_(False), FollowUp.owner_id == user.id))
-            .order_by(FollowUp.id),
+            select(FollowUp).where(follow_up_visible_to(user)).order_by(FollowUp.id),
         ),
         (
             "documents",

@@ -11,7 +11,7 @@ from itertools import cycle
 from sqlalchemy import delete, insert, literal, update
 from sqlmodel import Session, select
 
-from app.activities.models import FollowUp
+from app.activities import follow_ups as follow_up_list
 from app.audit.trail import AuditEntry
 from app.auth.models import User, UserSession
 from app.core.access import require_admin
@@ -93,15 +93,7 @@ def plan_handover(session: Session, admin: User, departing_id, colleague_ids) ->
         select(Deal.id, Deal.organization_id).where(Deal.owner_id == departing.id).order_by(Deal.id)
     ):
         shares[receiver(org_id)].deals.append(deal_id)
-    for follow_up_id, contact_id, org_id in session.exec(
-        select(FollowUp.id, FollowUp.contact_id, FollowUp.organization_id)
-        .where(
-            FollowUp.owner_id == departing.id,
-            FollowUp.done_at.is_(None),
-            FollowUp.is_private.is_(False),
-        )
-        .order_by(FollowUp.id)
-    ):
+    for follow_up_id, contact_id, org_id in follow_up_list.to_hand_over(session, departing):
         to = contact_to.get(contact_id) or receiver(org_id)
         shares[to].follow_ups.append(follow_up_id)
     return HandoverPlan(departing, list(shares.values()))
@@ -150,9 +142,7 @@ def hand_over(session: Session, admin: User, departing_id, colleague_ids) -> Han
                     values.update(updated_at=now, version=Deal.version + 1)
                 session.execute(update(model).where(model.id.in_(chunk)).values(**values))
         for chunk in _chunks(share.follow_ups):
-            session.execute(
-                update(FollowUp).where(FollowUp.id.in_(chunk)).values(owner_id=share.colleague.id)
-            )
+            follow_up_list.reassign(session, chunk, share.colleague.id)
     session.execute(update(User).where(User.id == plan.departing.id).values(is_active=False))
     session.execute(delete(UserSession).where(UserSession.user_id == plan.departing.id))
     session.commit()

@@ -1,0 +1,196 @@
+"""Follow-ups, read and changed through this one module wherever they appear: Today, record
+pages, the calendar feed, the export and the hand-over. A follow-up set by a private activity
+is private with it (R2): it exists only for its owner."""
+
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+from sqlalchemy import and_, or_, update
+from sqlmodel import Session, select
+
+from app.activities.models import FollowUp
+from app.auth.models import User
+from app.core.access import require_records
+from app.core.clock import user_today
+from app.core.due_dates import parse_due
+from app.core.errors import FormErrors, NotFound
+from app.core.i18n import N_, language_from_header
+from app.core.pagination import Page, clamp_limit, decode_cursor, encode_cursor
+from app.core.schema import utcnow
+from app.customers.models import Contact, Organization
+
+DUE_HELP = N_("Write a date like +3d, tomorrow, friday or 2026-12-01.")
+SECTIONS = ("overdue", "today", "week", "open")
+
+
+def user_language(user: User) -> str:
+    return user.language or language_from_header(None)
+
+
+@dataclass
+class FollowUpRow:
+    follow_up: FollowUp
+    contact_name: str | None
+    organization_name: str | None
+
+
+def _section_filter(section: str, day: date):
+    if section == "overdue":
+        return FollowUp.due_on < day
+    if section == "today":
+        return FollowUp.due_on == day
+    if section == "week":
+        return and_(FollowUp.due_on > day, FollowUp.due_on <= day + timedelta(days=7))
+    return FollowUp.due_on.is_not(None)
+
+
+def my_follow_ups(
+    session: Session,
+    user: User,
+    section: str = "open",
+    cursor: str | None = None,
+    limit=None,
+    day: date | None = None,
+) -> Page[FollowUpRow]:
+    """My open follow-ups in one section, oldest due first; R3: never anyone else's."""
+    require_records(user)
+    limit = clamp_limit(limit, 20)
+    stmt = (
+        select(FollowUp, Contact.name, Organization.name)
+        .outerjoin(Contact, Contact.id == FollowUp.contact_id)
+        .outerjoin(Organization, Organization.id == FollowUp.organization_id)
+        .where(
+            FollowUp.owner_id == user.id,
+            FollowUp.done_at.is_(None),
+            _section_filter(section if section in SECTIONS else "open", day or user_today(user)),
+        )
+    )
+    after = decode_cursor(cursor, 2)
+    if after:
+        try:
+            due, last_id = date.fromisoformat(str(after[0])), int(after[1])
+        except (TypeError, ValueError):
+            due = None
+        if due is not None:
+            stmt = stmt.where(
+                or_(FollowUp.due_on > due, and_(FollowUp.due_on == due, FollowUp.id > last_id))
+            )
+    rows = list(session.exec(stmt.order_by(FollowUp.due_on, FollowUp.id).limit(limit + 1)))
+    page = Page(items=[FollowUpRow(f, c, o) for f, c, o in rows[:limit]])
+    if len(rows) > limit:
+        last = rows[limit - 1][0]
+        page.next_cursor = encode_cursor(last.due_on.isoformat(), last.id)
+    return page
+
+
+def get_follow_up(session: Session, user: User, follow_up_id: int) -> FollowUp:
+    """Follow-ups are their owner's to work on; others see them on the record only."""
+    require_records(user)
+    follow_up = session.get(FollowUp, follow_up_id)
+    if follow_up is None or follow_up.owner_id != user.id:
+        raise NotFound
+    return follow_up
+
+
+def follow_up_row(session: Session, user: User, follow_up: FollowUp) -> FollowUpRow:
+    contact = session.get(Contact, follow_up.contact_id) if follow_up.contact_id else None
+    org = (
+        session.get(Organization, follow_up.organization_id) if follow_up.organization_id else None
+    )
+    return FollowUpRow(follow_up, contact and contact.name, org and org.name)
+
+
+def mark_done(session: Session, user: User, follow_up: FollowUp, done: bool = True) -> FollowUp:
+    require_records(user)
+    follow_up.done_at = utcnow() if done else None
+    session.add(follow_up)
+    session.commit()
+    return follow_up
+
+
+def reschedule(session: Session, user: User, follow_up: FollowUp, when: str) -> FollowUp:
+    require_records(user)
+    errors = FormErrors()
+    try:
+        due = parse_due(when, user_today(user), user_language(user))
+    except ValueError:
+        due = None
+        errors.add("due", DUE_HELP)
+    if due is None and not errors:
+        errors.add("due", DUE_HELP)
+    errors.raise_if_any()
+    follow_up.due_on = due
+    session.add(follow_up)
+    session.commit()
+    return follow_up
+
+
+@dataclass
+class NextStep:
+    follow_up: FollowUp
+    owner_name: str
+
+
+def next_follow_up(
+    session: Session,
+    user: User,
+    *,
+    contact_id: int | None = None,
+    organization_id: int | None = None,
+) -> NextStep | None:
+    """The record's next open step, team-visible or mine (R2)."""
+    require_records(user)
+    where = (
+        FollowUp.contact_id == contact_id
+        if contact_id is not None
+        else FollowUp.organization_id == organization_id
+    )
+    row = session.exec(
+        select(FollowUp, User.name)
+        .join(User, User.id == FollowUp.owner_id)
+        .where(
+            where,
+            FollowUp.done_at.is_(None),
+            or_(FollowUp.is_private.is_(False), FollowUp.owner_id == user.id),
+        )
+        .order_by(FollowUp.due_on, FollowUp.id)
+        .limit(1)
+    ).first()
+    return NextStep(row[0], row[1]) if row else None
+
+
+def visible_to(user: User):
+    """The follow-ups a user may see: the team's, and their own private ones (R2)."""
+    return or_(FollowUp.is_private.is_(False), FollowUp.owner_id == user.id)
+
+
+def open_of(session: Session, user: User, limit: int):
+    """The user's own open follow-ups with their contact's and organization's names, soonest
+    first (the calendar feed)."""
+    return session.exec(
+        select(FollowUp, Contact.name, Organization.name)
+        .outerjoin(Contact, Contact.id == FollowUp.contact_id)
+        .outerjoin(Organization, Organization.id == FollowUp.organization_id)
+        .where(FollowUp.owner_id == user.id, FollowUp.done_at.is_(None))
+        .order_by(FollowUp.due_on)
+        .limit(limit)
+    )
+
+
+def to_hand_over(session: Session, departing: User):
+    """(id, contact id, organization id) of a departing seller's open team follow-ups: their
+    private ones stay theirs."""
+    return session.exec(
+        select(FollowUp.id, FollowUp.contact_id, FollowUp.organization_id)
+        .where(
+            FollowUp.owner_id == departing.id,
+            FollowUp.done_at.is_(None),
+            FollowUp.is_private.is_(False),
+        )
+        .order_by(FollowUp.id)
+    )
+
+
+def reassign(session: Session, ids: list[int], owner_id: int) -> None:
+    """In the caller's transaction (the hand-over commits it with everything else)."""
+    session.execute(update(FollowUp).where(FollowUp.id.in_(ids)).values(owner_id=owner_id))
