@@ -1,8 +1,9 @@
-"""Shared pieces of the JSON API: the versioned router and the list envelope."""
+"""Shared pieces of the JSON API: the versioned router, the list query and its envelope."""
 
-from typing import Generic, TypeVar
+from dataclasses import dataclass
+from typing import Annotated, Generic, TypeVar
 
-from fastapi import Depends
+from fastapi import Depends, Query
 from fastapi.security import HTTPBearer
 from pydantic import BaseModel
 
@@ -20,3 +21,29 @@ class ListOut(BaseModel, Generic[T]):
 # app.auth.deps, shared with the pages.
 bearer = HTTPBearer(auto_error=False, description="A personal API token from your account page.")
 API_DOCS = [Depends(bearer)]
+
+
+@dataclass
+class ListQuery:
+    """Search, paging and the archive filter, as every record list of the API takes them."""
+
+    q: str = ""
+    cursor: str = ""
+    limit: int = 25
+    archived: bool = False
+
+
+def list_query(
+    q: Annotated[str, Query(max_length=200)] = "",
+    cursor: str = "",
+    limit: Annotated[int, Query(ge=1, le=100)] = 25,
+    archived: bool = False,
+) -> ListQuery:
+    return ListQuery(q, cursor, limit, archived)
+
+
+ListQueryDep = Annotated[ListQuery, Depends(list_query)]
+
+
+def list_out(page) -> ListOut:
+    return ListOut(items=page.items, next_cursor=page.next_cursor)

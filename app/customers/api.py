@@ -1,18 +1,18 @@
 """JSON API for organizations and contacts: the same services, so the same scoping."""
 
-from typing import Annotated
-
-from fastapi import APIRouter, FastAPI, Query
+from fastapi import APIRouter, FastAPI
 
 from app.auth.deps import RECORDS, RecordUser, SessionDep
-from app.core.api import API_DOCS, API_PREFIX, ListOut
+from app.core.api import API_DOCS, API_PREFIX, ListOut, ListQueryDep, list_out
 from app.core.ids import IdQuery
 from app.customers import service
 from app.customers.deps import ContactDep, OrganizationDep
 from app.customers.models import (
+    Contact,
     ContactCreate,
     ContactRead,
     ContactUpdate,
+    Organization,
     OrganizationCreate,
     OrganizationRead,
     OrganizationUpdate,
@@ -20,24 +20,14 @@ from app.customers.models import (
 
 router = APIRouter(prefix=API_PREFIX, tags=["customers"])
 
-Limit = Annotated[int, Query(ge=1, le=100)]
-
 
 def mount(app: FastAPI) -> None:
     app.include_router(router, dependencies=[*API_DOCS, *RECORDS])
 
 
 @router.get("/organizations", response_model=ListOut[OrganizationRead])
-def list_organizations(
-    session: SessionDep,
-    user: RecordUser,
-    q: Annotated[str, Query(max_length=200)] = "",
-    cursor: str = "",
-    limit: Limit = 25,
-    archived: bool = False,
-):
-    page = service.list_organizations_full(session, user, q, cursor, limit, archived)
-    return ListOut(items=page.items, next_cursor=page.next_cursor)
+def list_organizations(session: SessionDep, user: RecordUser, query: ListQueryDep):
+    return list_out(service.list_full(session, user, Organization, query))
 
 
 @router.post("/organizations", response_model=OrganizationRead, status_code=201)
@@ -59,16 +49,9 @@ def update_organization(
 
 @router.get("/contacts", response_model=ListOut[ContactRead])
 def list_contacts(
-    session: SessionDep,
-    user: RecordUser,
-    q: Annotated[str, Query(max_length=200)] = "",
-    cursor: str = "",
-    limit: Limit = 25,
-    archived: bool = False,
-    organization_id: IdQuery = None,
+    session: SessionDep, user: RecordUser, query: ListQueryDep, organization_id: IdQuery = None
 ):
-    page = service.list_contacts_full(session, user, q, cursor, limit, archived, organization_id)
-    return ListOut(items=page.items, next_cursor=page.next_cursor)
+    return list_out(service.list_full(session, user, Contact, query, organization_id))
 
 
 @router.post("/contacts", response_model=ContactRead, status_code=201)

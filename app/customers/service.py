@@ -9,6 +9,7 @@ from app.audit.trail import changes_between, record_changes
 from app.auth.models import User
 from app.core import outbox
 from app.core.access import require_records
+from app.core.api import ListQuery
 from app.core.errors import FormErrors, NotFound, refusal_rolls_back
 from app.core.i18n import N_
 from app.core.pagination import Page, clamp_limit, decode_cursor, encode_cursor
@@ -147,20 +148,6 @@ def list_organizations(
         lambda r: OrganizationRow(r[0], r[1], r[2], r[3], r[4] is not None),
         lambda r: (r[5], r[0]),
     )
-
-
-def list_organizations_full(
-    session: Session,
-    user: User,
-    query: str = "",
-    cursor: str | None = None,
-    limit: int | None = None,
-    archived: bool = False,
-) -> Page[Organization]:
-    """Whole records, for the API."""
-    require_records(user)
-    stmt = _searched(select(Organization), Organization, query, archived, cursor)
-    return _page(session, stmt, limit, _whole, _record_key)
 
 
 def get_organization(session: Session, user: User, organization_id: int) -> Organization:
@@ -310,22 +297,20 @@ def list_contacts(
     )
 
 
-def list_contacts_full(
+def list_full(
     session: Session,
     user: User,
-    query: str = "",
-    cursor: str | None = None,
-    limit: int | None = None,
-    archived: bool = False,
+    model: type[Contact] | type[Organization],
+    query: ListQuery,
     organization_id: int | None = None,
-) -> Page[Contact]:
-    """Whole records, for the API."""
+) -> Page:
+    """Whole records of one kind, for the API and the vCard export."""
     require_records(user)
-    stmt = select(Contact)
+    stmt = select(model)
     if organization_id is not None:
-        stmt = stmt.where(Contact.organization_id == organization_id)
-    stmt = _searched(stmt, Contact, query, archived, cursor)
-    return _page(session, stmt, limit, _whole, _record_key)
+        stmt = stmt.where(model.organization_id == organization_id)
+    stmt = _searched(stmt, model, query.q, query.archived, query.cursor or None)
+    return _page(session, stmt, query.limit, _whole, _record_key)
 
 
 def get_contact(session: Session, user: User, contact_id: int) -> Contact:

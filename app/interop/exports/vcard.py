@@ -10,6 +10,7 @@ from sqlmodel import Session, select
 
 from app.auth.models import User
 from app.core.access import require_records
+from app.core.api import ListQuery
 from app.core.errors import FormErrors, Message
 from app.core.i18n import N_
 from app.core.text import fold
@@ -65,12 +66,12 @@ def contacts_for_export(
     session: Session, user: User, query: str = "", organization_id: int | None = None
 ) -> list[Contact]:
     """The selection: the contacts a search shows (live ones), up to EXPORT_LIMIT."""
-    page = customers.list_contacts_full(session, user, query, None, 100, False, organization_id)
+    wanted = ListQuery(q=query, limit=100)
+    page = customers.list_full(session, user, Contact, wanted, organization_id)
     found = list(page.items)
     while page.next_cursor and len(found) < EXPORT_LIMIT:
-        page = customers.list_contacts_full(
-            session, user, query, page.next_cursor, 100, False, organization_id
-        )
+        wanted.cursor = page.next_cursor
+        page = customers.list_full(session, user, Contact, wanted, organization_id)
         found.extend(page.items)
     return found[:EXPORT_LIMIT]
 
