@@ -9,6 +9,7 @@ from app.activities import follow_ups, service
 from app.activities.deps import ActivityDep, FollowUpDep
 from app.activities.models import ActivityCreate, ActivityUpdate
 from app.auth.deps import RECORDS, RecordUser, SessionDep
+from app.core.config import SettingsDep
 from app.core.errors import FormErrors
 from app.core.forms import FormData, local_path, parse_form
 from app.core.ids import IdQuery
@@ -38,8 +39,8 @@ def mount(app: FastAPI) -> None:
 
 
 @router.get("/today")
-def today(request: Request, session: SessionDep, user: RecordUser):
-    wait = request.app.state.settings.quote_wait_days
+def today(request: Request, settings: SettingsDep, session: SessionDep, user: RecordUser):
+    wait = settings.quote_wait_days
     today = service.today_for(session, user, wait)
     return render(request, "activities/today.html", {"today": today, "quote_wait_days": wait})
 
@@ -210,7 +211,12 @@ def follow_up_undo(request: Request, session: SessionDep, user: RecordUser, foll
 
 @router.post("/follow-ups/{follow_up_id}/reschedule")
 def follow_up_reschedule(
-    request: Request, session: SessionDep, user: RecordUser, follow_up: FollowUpDep, form: FormData
+    request: Request,
+    settings: SettingsDep,
+    session: SessionDep,
+    user: RecordUser,
+    follow_up: FollowUpDep,
+    form: FormData,
 ):
     errors = {}
     try:
@@ -226,9 +232,7 @@ def follow_up_reschedule(
             request,
             "activities/today.html",
             {
-                "today": service.today_for(
-                    session, user, request.app.state.settings.quote_wait_days
-                ),
+                "today": service.today_for(session, user, settings.quote_wait_days),
                 "errors": errors,
             },
             status_code=400,

@@ -17,6 +17,7 @@ from app.auth.deps import (
     cookie_token,
     optional_user,
 )
+from app.core.config import SettingsDep
 from app.core.errors import FormErrors
 from app.core.forms import FormData, checked
 from app.core.i18n import LANGUAGES, N_, language_from_header, timezone_names
@@ -105,16 +106,14 @@ def login_page(request: Request, session: SessionDep, next: str = ""):
 
 
 @public.post("/login")
-def login(request: Request, session: SessionDep, form: FormData):
+def login(request: Request, settings: SettingsDep, session: SessionDep, form: FormData):
     email, target = form.get("email", ""), form.get("next", "")
     context = {"next": _safe_next(target), "email": email[:254]}
     if not _login_csrf_ok(request, form):
         context["error"] = N_("This form had expired. Please try again.")
         return _with_login_csrf(request, "auth/login.html", context, 400)
     try:
-        user = service.authenticate(
-            session, request.app.state.settings, email, form.get("password", "")
-        )
+        user = service.authenticate(session, settings, email, form.get("password", ""))
     except service.TooManyAttempts:
         context["error"] = N_("Too many failed attempts. Wait 15 minutes and try again.")
         return _with_login_csrf(request, "auth/login.html", context, 429)
@@ -132,7 +131,7 @@ def setup_page(request: Request, session: SessionDep):
 
 
 @public.post("/setup")
-def setup(request: Request, session: SessionDep, form: FormData):
+def setup(request: Request, settings: SettingsDep, session: SessionDep, form: FormData):
     if service.has_any_user(session):
         return RedirectResponse("/login", 303)
     context = {"form": {k: v for k, v in form.items() if "password" not in k}, "errors": {}}
@@ -148,7 +147,7 @@ def setup(request: Request, session: SessionDep, form: FormData):
             is_seller=checked(form, "is_seller"),
             is_admin=True,
             language=language_from_header(request.headers.get("accept-language")),
-            timezone=request.app.state.settings.default_timezone,
+            timezone=settings.default_timezone,
         )
     except FormErrors as exc:
         context["errors"] = exc.fields
@@ -248,7 +247,9 @@ def users(request: Request, session: SessionDep, user: AdminUser):
 
 
 @admin.post("/users")
-def create_user(request: Request, session: SessionDep, user: AdminUser, form: FormData):
+def create_user(
+    request: Request, settings: SettingsDep, session: SessionDep, user: AdminUser, form: FormData
+):
     try:
         service.create_user(
             session,
@@ -259,7 +260,7 @@ def create_user(request: Request, session: SessionDep, user: AdminUser, form: Fo
             is_manager=checked(form, "is_manager"),
             is_admin=checked(form, "is_admin"),
             language=form.get("language") if form.get("language") in LANGUAGES else None,
-            timezone=request.app.state.settings.default_timezone,
+            timezone=settings.default_timezone,
         )
     except FormErrors as exc:
         kept = {k: v for k, v in form.items() if k != "password"}

@@ -2,8 +2,9 @@
 
 from functools import lru_cache
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
 
+from fastapi import Depends, Request
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -93,3 +94,11 @@ class Settings(BaseSettings):
 @lru_cache
 def get_settings() -> Settings:
     return Settings()
+
+
+def current_settings(request: Request) -> Settings:
+    return request.app.state.settings
+
+
+# What a route takes to read the installation's settings (the app built with them).
+SettingsDep = Annotated[Settings, Depends(current_settings)]

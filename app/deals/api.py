@@ -7,6 +7,7 @@ from fastapi.responses import JSONResponse
 
 from app.auth.deps import RECORDS, RecordUser, SessionDep
 from app.core.api import API_DOCS, API_PREFIX, ListOut
+from app.core.config import SettingsDep
 from app.core.ids import IdQuery
 from app.core.templating import localizer_for
 from app.deals import queries, service
@@ -79,8 +80,10 @@ def list_deals(
 
 
 @router.post("/deals", response_model=DealRead, status_code=201)
-def create_deal(request: Request, session: SessionDep, user: RecordUser, data: DealCreate):
-    default_currency = request.app.state.settings.default_currency
+def create_deal(
+    request: Request, settings: SettingsDep, session: SessionDep, user: RecordUser, data: DealCreate
+):
+    default_currency = settings.default_currency
     deal = service.create_deal(session, user, data, default_currency)
     return _read(deal, queries.contact_ids_of(session, [deal.id])[deal.id])
 

@@ -7,6 +7,7 @@ from fastapi import APIRouter, FastAPI, Request
 from app.auth.deps import ManagerUser, RecordUser, SessionDep
 from app.core.api import API_DOCS, API_PREFIX
 from app.core.clock import user_today
+from app.core.config import SettingsDep
 from app.core.templating import localizer_for
 from app.reports import mine, team
 from app.reports.periods import period_for
@@ -37,10 +38,16 @@ def my_reports(request: Request, session: SessionDep, user: RecordUser, period: 
 
 
 @router.get("/reports/team")
-def team_outcomes(request: Request, session: SessionDep, user: ManagerUser, period: str = ""):
+def team_outcomes(
+    request: Request,
+    settings: SettingsDep,
+    session: SessionDep,
+    user: ManagerUser,
+    period: str = "",
+):
     """Team tables. A cell of fewer than K sellers has `"value": null, "suppressed": true`;
     a margin that would reveal one has `"value": null, "hidden": true`."""
-    k = request.app.state.settings.min_group_size
+    k = settings.min_group_size
     outcomes = team.team_outcomes(
         session, user, period_for(period, user_today(user)), k, localizer_for(request)
     )

@@ -4,6 +4,7 @@ from fastapi import APIRouter, FastAPI, Request
 from fastapi.responses import RedirectResponse
 
 from app.auth.deps import ADMIN, RECORDS, AdminUser, RecordUser, SessionDep
+from app.core.config import SettingsDep
 from app.core.errors import FormErrors
 from app.core.forms import FormData
 from app.core.i18n import N_, Localizer
@@ -62,8 +63,9 @@ def survey(request: Request, session: SessionDep, token: str):
 
 
 @public.post("/s/{token}")
-def answer_survey(request: Request, session: SessionDep, token: str, form: FormData):
-    settings = request.app.state.settings
+def answer_survey(
+    request: Request, settings: SettingsDep, session: SessionDep, token: str, form: FormData
+):
     opened = service.open_link(session, request.app.state.secret_key, token[:300])
     _speak(request, opened.link)
     if opened.state != "ok":
@@ -87,18 +89,28 @@ def answer_survey(request: Request, session: SessionDep, token: str, form: FormD
 
 @router.post("/contacts/{contact_id}/surveys")
 def new_contact_survey(
-    request: Request, session: SessionDep, user: RecordUser, contact: ContactDep, form: FormData
+    request: Request,
+    settings: SettingsDep,
+    session: SessionDep,
+    user: RecordUser,
+    contact: ContactDep,
+    form: FormData,
 ):
     deal_id = form.get("deal_id", "")
     deal = deals.get_deal(session, user, int(deal_id)) if deal_id.isdigit() else None
-    days = request.app.state.settings.survey_days
+    days = settings.survey_days
     service.create_link(session, user, contact, form.get("kind", "csat"), deal, days)
     return RedirectResponse(f"/contacts/{contact.id}#surveys", 303)
 
 
 @router.post("/deals/{deal_id}/surveys")
 def new_deal_survey(
-    request: Request, session: SessionDep, user: RecordUser, deal: DealDep, form: FormData
+    request: Request,
+    settings: SettingsDep,
+    session: SessionDep,
+    user: RecordUser,
+    deal: DealDep,
+    form: FormData,
 ):
     people = deals.contacts_of(session, user, deal)
     contact_id = form.get("contact_id", "")
@@ -106,7 +118,7 @@ def new_deal_survey(
     if not chosen:
         return RedirectResponse(f"/deals/{deal.id}?survey=no-contact#surveys", 303)
     contact = customers.get_contact(session, user, chosen[0].id)
-    days = request.app.state.settings.survey_days
+    days = settings.survey_days
     service.create_link(session, user, contact, form.get("kind", "csat"), deal, days)
     return RedirectResponse(f"/deals/{deal.id}#surveys", 303)
 

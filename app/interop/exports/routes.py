@@ -5,6 +5,7 @@ from fastapi.responses import FileResponse, Response
 from starlette.background import BackgroundTask
 
 from app.auth.deps import RECORDS, RecordUser, SessionDep
+from app.core.config import SettingsDep
 from app.core.errors import FormErrors
 from app.core.forms import MultipartData
 from app.core.i18n import N_
@@ -58,9 +59,15 @@ def vcard_import_page(request: Request, user: RecordUser):
 
 
 @router.post("/import/vcard")
-def import_vcard(request: Request, session: SessionDep, user: RecordUser, submitted: MultipartData):
+def import_vcard(
+    request: Request,
+    settings: SettingsDep,
+    session: SessionDep,
+    user: RecordUser,
+    submitted: MultipartData,
+):
     upload = submitted.file("file")
-    limit = request.app.state.settings.max_upload_bytes
+    limit = settings.max_upload_bytes
     data = upload.file.read(limit + 1) if upload is not None else b""
     errors = FormErrors()
     if upload is None:
@@ -82,9 +89,10 @@ def export_page(request: Request, user: RecordUser):
 
 
 @router.get("/export/everything.zip")
-def export_everything(request: Request, session: SessionDep, user: RecordUser, store: StoreDep):
+def export_everything(
+    request: Request, settings: SettingsDep, session: SessionDep, user: RecordUser, store: StoreDep
+):
     """Everything you may see, as CSV, JSON and the documents themselves."""
-    settings = request.app.state.settings
     path = export.export_everything(session, user, store, settings.data_dir / "tmp")
     return FileResponse(
         path,

@@ -6,6 +6,7 @@ from fastapi import APIRouter, FastAPI, Request
 from fastapi.responses import RedirectResponse, Response
 
 from app.auth.deps import RECORDS, RecordUser, SessionDep
+from app.core.config import SettingsDep
 from app.core.errors import FormErrors
 from app.core.forms import FormData, MultipartData
 from app.core.ids import IdPath
@@ -36,8 +37,13 @@ def imports_page(request: Request, session: SessionDep, user: RecordUser):
 
 
 @router.post("/imports")
-def start_import(request: Request, session: SessionDep, user: RecordUser, submitted: MultipartData):
-    settings = request.app.state.settings
+def start_import(
+    request: Request,
+    settings: SettingsDep,
+    session: SessionDep,
+    user: RecordUser,
+    submitted: MultipartData,
+):
     try:
         job = service.start_import(
             session, user, settings, submitted.file("file"), submitted.fields.get("entity", "")
@@ -89,12 +95,17 @@ def save_mapping(
 
 @router.post("/imports/{import_id}/run")
 def run_import(
-    request: Request, session: SessionDep, user: RecordUser, import_id: IdPath, form: FormData
+    request: Request,
+    settings: SettingsDep,
+    session: SessionDep,
+    user: RecordUser,
+    import_id: IdPath,
+    form: FormData,
 ):
     job = service.get_job(session, user, import_id)
     decisions, default = import_jobs.decisions_of(form)
     try:
-        import_jobs.run_or_queue(session, user, job, request.app.state.settings, decisions, default)
+        import_jobs.run_or_queue(session, user, job, settings, decisions, default)
     except FormErrors as exc:
         session.rollback()
         return _job_page(request, session, user, job, exc.fields, 400)
