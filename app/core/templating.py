@@ -59,3 +59,12 @@ def render(
     }
     ctx.update(context or {})
     return templates.TemplateResponse(request, name, ctx, status_code=status_code, headers=headers)
+
+
+def render_list(request: Request, page: str, rows: str, row_ids: str, context: dict):
+    """A list page, or only its rows when HTMX asks for the next page or a new search
+    (`<row_ids>-rows` and `<row_ids>-more` are the targets the templates use)."""
+    targets = (f"{row_ids}-rows", f"{row_ids}-more")
+    if is_htmx(request) and request.headers.get("hx-target") in targets:
+        return render(request, rows, context)
+    return render(request, page, context)

@@ -6,7 +6,7 @@ from fastapi.responses import RedirectResponse
 from app.auth.deps import RECORDS, RecordUser, SessionDep
 from app.core.errors import FormErrors
 from app.core.forms import FormData, parse_form
-from app.core.templating import is_htmx, render
+from app.core.templating import render, render_list
 from app.customers import pages, service
 from app.customers.deps import ContactDep, OrganizationDep
 from app.customers.models import (
@@ -46,9 +46,9 @@ def contacts(
     q = q[:200]
     page = service.list_contacts(session, user, query=q, cursor=cursor, archived=archived)
     context = {"page": page, "q": q, "archived": archived}
-    if is_htmx(request) and request.headers.get("hx-target") in ("contact-rows", "contact-more"):
-        return render(request, "customers/_contact_rows.html", context)
-    return render(request, "customers/contacts.html", context)
+    return render_list(
+        request, "customers/contacts.html", "customers/_contact_rows.html", "contact", context
+    )
 
 
 def _contact_form(request, session, user, form, errors, contact=None, status=200):
@@ -127,9 +127,9 @@ def organizations(
     q = q[:200]
     page = service.list_organizations(session, user, query=q, cursor=cursor, archived=archived)
     context = {"page": page, "q": q, "archived": archived}
-    if is_htmx(request) and request.headers.get("hx-target") in ("org-rows", "org-more"):
-        return render(request, "customers/_organization_rows.html", context)
-    return render(request, "customers/organizations.html", context)
+    return render_list(
+        request, "customers/organizations.html", "customers/_organization_rows.html", "org", context
+    )
 
 
 def _organization_form(request, form, errors, organization=None, status=200):

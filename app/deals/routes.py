@@ -6,7 +6,7 @@ from fastapi.responses import RedirectResponse, Response
 from app.auth.deps import ADMIN, RECORDS, AdminUser, RecordUser, SessionDep
 from app.core.errors import FormErrors
 from app.core.forms import FormData, MultipartData, checked, local_path
-from app.core.templating import is_htmx, localizer_for, render
+from app.core.templating import is_htmx, localizer_for, render, render_list
 from app.deals import forms, pages, queries, service
 from app.deals import stages as stage_list
 from app.deals.deps import DealDep, StageDep
@@ -57,9 +57,7 @@ def deal_list(
         "sort": sort if sort in queries.SORTS else "recent",
     }
     context = pages.deal_list(session, user, filters, cursor)
-    if is_htmx(request) and request.headers.get("hx-target") in ("deal-rows", "deal-more"):
-        return render(request, "deals/_deal_rows.html", context)
-    return render(request, "deals/deals.html", context)
+    return render_list(request, "deals/deals.html", "deals/_deal_rows.html", "deal", context)
 
 
 # ---- creating and editing --------------------------------------------------
