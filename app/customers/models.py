@@ -4,7 +4,7 @@ from datetime import datetime
 
 from pydantic import field_validator
 from sqlalchemy import Index
-from sqlmodel import Field
+from sqlmodel import Field, SQLModel
 
 from app.core.schema import MAX_ID, CleanInput, RecordId, utcnow
 from app.core.text import clean_tags
@@ -17,19 +17,9 @@ class _Cleaned(CleanInput):
         return clean_tags(value) if isinstance(value, str) else value
 
 
-class OrganizationBase(_Cleaned):
-    name: str = Field(min_length=1, max_length=200)
-    website: str = Field(default="", max_length=300)
-    phone: str = Field(default="", max_length=50)
-    tags: str = Field(default="", max_length=500)
-    notes: str = Field(default="", max_length=10000)
+class _Kept(SQLModel):
+    """What both customer tables keep beside what the user types."""
 
-
-class Organization(OrganizationBase, table=True):
-    # search_text rides in the index so a search that matches little never reads the table.
-    __table_args__ = (
-        Index("ix_organization_archived_sort", "archived_at", "sort_key", "id", "search_text"),
-    )
     id: int | None = Field(default=None, primary_key=True)
     # The seller who looks after this customer: who created it, until a hand-over.
     owner_id: int | None = Field(default=None, foreign_key="user.id", index=True)
@@ -39,6 +29,21 @@ class Organization(OrganizationBase, table=True):
     created_at: datetime = Field(default_factory=utcnow)
     updated_at: datetime = Field(default_factory=utcnow)
     archived_at: datetime | None = None
+
+
+class OrganizationBase(_Cleaned):
+    name: str = Field(min_length=1, max_length=200)
+    website: str = Field(default="", max_length=300)
+    phone: str = Field(default="", max_length=50)
+    tags: str = Field(default="", max_length=500)
+    notes: str = Field(default="", max_length=10000)
+
+
+class Organization(_Kept, OrganizationBase, table=True):
+    # search_text rides in the index so a search that matches little never reads the table.
+    __table_args__ = (
+        Index("ix_organization_archived_sort", "archived_at", "sort_key", "id", "search_text"),
+    )
 
 
 class OrganizationCreate(OrganizationBase):
@@ -74,18 +79,11 @@ class ContactBase(_Cleaned):
     language: str = Field(default="", max_length=8)
 
 
-class Contact(ContactBase, table=True):
+class Contact(_Kept, ContactBase, table=True):
     # search_text rides in the index so a search that matches little never reads the table.
     __table_args__ = (
         Index("ix_contact_archived_sort", "archived_at", "sort_key", "id", "search_text"),
     )
-    id: int | None = Field(default=None, primary_key=True)
-    owner_id: int | None = Field(default=None, foreign_key="user.id", index=True)
-    sort_key: str = Field(default="", max_length=200)
-    search_text: str = Field(default="", max_length=1000)
-    created_at: datetime = Field(default_factory=utcnow)
-    updated_at: datetime = Field(default_factory=utcnow)
-    archived_at: datetime | None = None
 
 
 class ContactCreate(ContactBase):
