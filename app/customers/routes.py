@@ -31,6 +31,21 @@ def _fields(form: dict[str, str], names: tuple[str, ...]) -> dict[str, str]:
     return {name: form.get(name, "") for name in names}
 
 
+# Each list: its service, its page, its rows fragment, and the prefix of its HTMX targets.
+LISTS = {
+    "contacts": (service.list_contacts, "customers/_contact_rows.html", "contact"),
+    "organizations": (service.list_organizations, "customers/_organization_rows.html", "org"),
+}
+
+
+def _list_page(request, session, user, kind: str, q: str, cursor: str, archived: bool):
+    lister, rows, targets = LISTS[kind]
+    q = q[:200]
+    page = lister(session, user, query=q, cursor=cursor, archived=archived)
+    context = {"page": page, "q": q, "archived": archived}
+    return render_list(request, f"customers/{kind}.html", rows, targets, context)
+
+
 # ---- contacts --------------------------------------------------------------
 
 
@@ -43,12 +58,7 @@ def contacts(
     cursor: str = "",
     archived: bool = False,
 ):
-    q = q[:200]
-    page = service.list_contacts(session, user, query=q, cursor=cursor, archived=archived)
-    context = {"page": page, "q": q, "archived": archived}
-    return render_list(
-        request, "customers/contacts.html", "customers/_contact_rows.html", "contact", context
-    )
+    return _list_page(request, session, user, "contacts", q, cursor, archived)
 
 
 def _contact_form(request, session, user, form, errors, contact=None, status=200):
@@ -124,12 +134,7 @@ def organizations(
     cursor: str = "",
     archived: bool = False,
 ):
-    q = q[:200]
-    page = service.list_organizations(session, user, query=q, cursor=cursor, archived=archived)
-    context = {"page": page, "q": q, "archived": archived}
-    return render_list(
-        request, "customers/organizations.html", "customers/_organization_rows.html", "org", context
-    )
+    return _list_page(request, session, user, "organizations", q, cursor, archived)
 
 
 def _organization_form(request, form, errors, organization=None, status=200):
