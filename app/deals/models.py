@@ -149,7 +149,7 @@ class DealUpdate(CleanInput):
     lost_reason: str | None = Field(default=None, max_length=500)
     owner_id: RecordId | None = None
     # The version the change was based on; a newer one on the server is a conflict (409).
-    version: int | None = Field(default=None, ge=1)
+    version: RecordId | None = None
 
 
 class DealMove(DealUpdate):

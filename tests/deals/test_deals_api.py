@@ -103,3 +103,12 @@ def test_a_pure_manager_gets_403_on_every_deal_and_document_route(
         client = api_client if url.startswith("/api/") else page_client
         refused[(method, path)] = _call(client, method, url).status_code
     assert {k: v for k, v in refused.items() if v != 403} == {}
+
+
+def test_a_version_beyond_any_database_integer_is_a_422_not_a_crash(api_for, seller):
+    api = api_for(seller)
+    deal = api.post("/api/v1/deals", json={"title": "Ovens"}).json()
+    huge = 10**23
+    r = api.patch(f"/api/v1/deals/{deal['id']}", json={"title": "Big ovens", "version": huge})
+    assert r.status_code == 422 and "version" in str(r.json()["detail"])
+    assert api.get(f"/api/v1/deals/{deal['id']}").json()["title"] == "Ovens"
