@@ -56,17 +56,27 @@ class JobRun:
             raise Stopped
 
 
-def kinds() -> dict[str, Kind]:
+def kinds(settings=None) -> dict[str, Kind]:
+    """What this process can run. A process without SMTP settings leaves digests to one that
+    has them (a `carnet digest` run, another server), rather than failing and backing off."""
     # Imported here: the runner sits above the domains, which register nothing themselves.
     from app.interop import digest
     from app.interop.imports import jobs as import_jobs
     from app.interop.webhooks import service as webhooks
 
-    return {
+    registry = {
         "webhook": Kind(webhooks.run_delivery, webhooks.delivery_ended, webhooks.backoff),
         "digest": Kind(digest.run_digest, backoff=digest.backoff),
         "import": Kind(import_jobs.run_job, import_jobs.job_ended),
     }
+    if settings is not None and not settings.smtp_host:
+        del registry["digest"]
+    return registry
+
+
+# Deliveries come in bursts (an import can queue one per row): every other kind goes first,
+# so an import or a digest never waits behind a backlog of webhooks.
+BULK = ("webhook",)
 
 
 class Runner:
@@ -75,7 +85,7 @@ class Runner:
     def __init__(self, sessions, settings, engine: Engine | None = None, registry=None):
         self.sessions = sessions
         self.settings = settings
-        self.registry = registry or kinds()
+        self.registry = registry or kinds(settings)
         self.worker = jobs.worker_name()
         self.stopping = threading.Event()
         self.running: dict[int, JobRun] = {}
@@ -91,12 +101,20 @@ class Runner:
     # ---- one step each, run in threads -------------------------------------------------
 
     def claim(self, now=None, names: list[str] | None = None) -> jobs.Job | None:
-        names = names or list(self.registry)
+        names = [n for n in names or self.registry if n in self.registry]
+        first = [n for n in names if n not in BULK]
+        for group in (first, names) if first and len(first) < len(names) else (names,):
+            job = self._claim_one(now or utcnow(), group)
+            if job is not None:
+                return job
+        return None
+
+    def _claim_one(self, now, names: list[str]) -> jobs.Job | None:
         with self.sessions(writes=False) as session:
-            if not jobs.due_exists(session, names, now or utcnow()):
+            if not jobs.due_exists(session, names, now):
                 return None
         with self.session() as session:
-            return jobs.claim(session, self.worker, names, now or utcnow())
+            return jobs.claim(session, self.worker, names, now)
 
     def execute(self, job: jobs.Job, run: JobRun) -> None:
         kind = self.registry[job.kind]
