@@ -103,7 +103,8 @@ class Runner:
     def claim(self, now=None, names: list[str] | None = None) -> jobs.Job | None:
         names = [n for n in names or self.registry if n in self.registry]
         first = [n for n in names if n not in BULK]
-        for group in (first, names) if first and len(first) < len(names) else (names,):
+        bulk = [n for n in names if n in BULK]
+        for group in (g for g in (first, bulk) if g):
             job = self._claim_one(now or utcnow(), group)
             if job is not None:
                 return job
