@@ -12,21 +12,12 @@ KINDS = ("call", "meeting", "email", "note")
 VISIBILITIES = ("team", "private")
 
 
-class Activity(SQLModel, table=True):
-    __table_args__ = (
-        Index("ix_activity_contact_when", "contact_id", "occurred_at"),
-        Index("ix_activity_org_when", "organization_id", "occurred_at"),
-        Index("ix_activity_author_when", "author_id", "occurred_at"),
-        Index("ix_activity_deal_when", "deal_id", "occurred_at"),
-        # The seller's "activities by type per week" reads this index only.
-        Index("ix_activity_author_week", "author_id", "occurred_week", "kind"),
-    )
+class ActivityBase(SQLModel):
+    """What an activity is, as stored and as the API reads it."""
+
     id: int | None = Field(default=None, primary_key=True)
     kind: str = Field(max_length=16)
     occurred_at: datetime
-    # The Monday (UTC) of occurred_at's week, kept so weekly counts need no date functions,
-    # which SQLite and PostgreSQL spell differently.
-    occurred_week: date | None = None
     contact_id: int | None = Field(default=None, foreign_key="contact.id")
     # Copied from the contact when logged, so an organization's timeline is one indexed read.
     organization_id: int | None = Field(default=None, foreign_key="organization.id")
@@ -35,6 +26,20 @@ class Activity(SQLModel, table=True):
     text: str = Field(default="", max_length=20000)
     visibility: str = Field(default="team", max_length=8)
     created_at: datetime = Field(default_factory=utcnow)
+
+
+class Activity(ActivityBase, table=True):
+    __table_args__ = (
+        Index("ix_activity_contact_when", "contact_id", "occurred_at"),
+        Index("ix_activity_org_when", "organization_id", "occurred_at"),
+        Index("ix_activity_author_when", "author_id", "occurred_at"),
+        Index("ix_activity_deal_when", "deal_id", "occurred_at"),
+        # The seller's "activities by type per week" reads this index only.
+        Index("ix_activity_author_week", "author_id", "occurred_week", "kind"),
+    )
+    # The Monday (UTC) of occurred_at's week, kept so weekly counts need no date functions,
+    # which SQLite and PostgreSQL spell differently.
+    occurred_week: date | None = None
 
 
 class FollowUp(SQLModel, table=True):
@@ -83,17 +88,8 @@ class ActivityUpdate(CleanInput):
     visibility: Literal["team", "private"] | None = None
 
 
-class ActivityRead(SQLModel):
+class ActivityRead(ActivityBase):
     id: int
-    kind: str
-    occurred_at: datetime
-    contact_id: int | None
-    organization_id: int | None
-    deal_id: int | None
-    author_id: int
-    text: str
-    visibility: str
-    created_at: datetime
 
 
 class FollowUpRead(SQLModel):

@@ -13,7 +13,7 @@ from app.core.config import SettingsDep
 from app.core.errors import FormErrors
 from app.core.forms import FormData, local_path, parse_form
 from app.core.ids import IdQuery
-from app.core.templating import is_htmx, localizer_for, render
+from app.core.templating import is_htmx, localizer_for, render, saved_or_form
 from app.customers import service as customers
 from app.deals import queries as deals
 from app.documents import service as documents
@@ -181,14 +181,15 @@ def update_activity(
     request: Request, session: SessionDep, user: RecordUser, activity: ActivityDep, form: FormData
 ):
     data = {k: form.get(k, "") for k in ("kind", "text", "visibility", "occurred_at")}
-    try:
-        parsed = parse_form(
-            ActivityUpdate, {k: v or None for k, v in data.items()} | {"text": data["text"]}
-        )
-        service.update_activity(session, user, activity, parsed)
-    except FormErrors as exc:
-        return _activity_page(request, session, user, activity, data, exc.fields, 400)
-    return RedirectResponse(f"/activities/{activity.id}", 303)
+    # An empty field keeps what is stored, except the text, which may be cleared.
+    values = {k: v or None for k, v in data.items()} | {"text": data["text"]}
+    return saved_or_form(
+        lambda: service.update_activity(
+            session, user, activity, parse_form(ActivityUpdate, values)
+        ),
+        f"/activities/{activity.id}",
+        lambda errors: _activity_page(request, session, user, activity, data, errors),
+    )
 
 
 def _follow_up_done(request, session, user, follow_up, done: bool):

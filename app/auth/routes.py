@@ -23,7 +23,7 @@ from app.core.forms import FormData, checked
 from app.core.i18n import LANGUAGES, N_, language_from_header, timezone_names
 from app.core.ids import IdPath
 from app.core.security import new_token, same
-from app.core.templating import render
+from app.core.templating import render, saved_or_form
 
 LOGIN_CSRF_COOKIE = "carnet_login_csrf"
 
@@ -185,33 +185,32 @@ def account(request: Request, session: SessionDep, user: CurrentUser):
 
 @signed_in.post("/account/preferences")
 def save_preferences(request: Request, session: SessionDep, user: CurrentUser, form: FormData):
-    try:
-        service.update_preferences(
+    return saved_or_form(
+        lambda: service.update_preferences(
             session,
             user,
             language=form.get("language", ""),
             timezone=form.get("timezone", ""),
             digest=checked(form, "digest"),
-        )
-    except FormErrors as exc:
-        return _account_page(request, session, user, 400, errors=exc.fields)
-    request.state.localizer = None
-    return RedirectResponse("/account?saved=preferences", 303)
+        ),
+        "/account?saved=preferences",
+        lambda errors: _account_page(request, session, user, errors=errors),
+    )
 
 
 @signed_in.post("/account/password")
 def change_password(request: Request, session: SessionDep, user: CurrentUser, form: FormData):
-    try:
-        service.change_password(
+    return saved_or_form(
+        lambda: service.change_password(
             session,
             user,
             current=form.get("current_password", ""),
             new=form.get("new_password", ""),
             keep_session=cookie_token(request),
-        )
-    except FormErrors as exc:
-        return _account_page(request, session, user, 400, errors=exc.fields)
-    return RedirectResponse("/account?saved=password", 303)
+        ),
+        "/account?saved=password",
+        lambda errors: _account_page(request, session, user, errors=errors),
+    )
 
 
 @signed_in.post("/account/tokens")
@@ -250,8 +249,9 @@ def users(request: Request, session: SessionDep, user: AdminUser):
 def create_user(
     request: Request, settings: SettingsDep, session: SessionDep, user: AdminUser, form: FormData
 ):
-    try:
-        service.create_user(
+    kept = {k: v for k, v in form.items() if k != "password"}
+    return saved_or_form(
+        lambda: service.create_user(
             session,
             email=form.get("email", ""),
             name=form.get("name", ""),
@@ -261,11 +261,10 @@ def create_user(
             is_admin=checked(form, "is_admin"),
             language=form.get("language") if form.get("language") in LANGUAGES else None,
             timezone=settings.default_timezone,
-        )
-    except FormErrors as exc:
-        kept = {k: v for k, v in form.items() if k != "password"}
-        return _users_page(request, session, user, 400, errors=exc.fields, form=kept)
-    return RedirectResponse("/admin/users", 303)
+        ),
+        "/admin/users",
+        lambda errors: _users_page(request, session, user, errors=errors, form=kept),
+    )
 
 
 @admin.post("/users/{user_id}")
@@ -273,8 +272,8 @@ def update_user(
     request: Request, session: SessionDep, user: AdminUser, user_id: IdPath, form: FormData
 ):
     target = service.get_user(session, user, user_id)
-    try:
-        service.update_user_access(
+    return saved_or_form(
+        lambda: service.update_user_access(
             session,
             user,
             target,
@@ -282,7 +281,7 @@ def update_user(
             is_manager=checked(form, "is_manager"),
             is_admin=checked(form, "is_admin"),
             is_active=checked(form, "is_active"),
-        )
-    except FormErrors as exc:
-        return _users_page(request, session, user, 400, errors=exc.fields, editing=user_id)
-    return RedirectResponse("/admin/users", 303)
+        ),
+        "/admin/users",
+        lambda errors: _users_page(request, session, user, errors=errors, editing=user_id),
+    )

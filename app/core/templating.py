@@ -5,8 +5,9 @@ from typing import Any
 
 from fastapi import Request
 from fastapi.templating import Jinja2Templates
-from starlette.responses import HTMLResponse
+from starlette.responses import HTMLResponse, RedirectResponse
 
+from app.core.errors import FormErrors
 from app.core.i18n import LANGUAGES, Localizer, language_from_header
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -68,3 +69,17 @@ def render_list(request: Request, page: str, rows: str, row_ids: str, context: d
     if is_htmx(request) and request.headers.get("hx-target") in targets:
         return render(request, rows, context)
     return render(request, page, context)
+
+
+def saved_or_form(save, then, form_page, status: int = 400):
+    """A form post's one shape. `save()` runs the service write; on success the browser goes
+    to `then` (a path, or a function of what `save` returned), 303 so a refresh does not
+    post again. A refusal (FormErrors; the service has already rolled back) shows the form
+    again: `form_page(errors)` renders it with the user's input and the field messages."""
+    try:
+        result = save()
+    except FormErrors as exc:
+        response = form_page(exc.fields)
+        response.status_code = status
+        return response
+    return RedirectResponse(then(result) if callable(then) else then, 303)

@@ -4,9 +4,8 @@ from fastapi import APIRouter, FastAPI, Request
 from fastapi.responses import RedirectResponse
 
 from app.auth.deps import RECORDS, RecordUser, SessionDep
-from app.core.errors import FormErrors
 from app.core.forms import FormData, parse_form
-from app.core.templating import render, render_list
+from app.core.templating import render, render_list, saved_or_form
 from app.customers import pages, service
 from app.customers.deps import ContactDep, OrganizationDep
 from app.customers.models import (
@@ -79,11 +78,11 @@ def new_contact(request: Request, session: SessionDep, user: RecordUser, organiz
 @router.post("/contacts")
 def create_contact(request: Request, session: SessionDep, user: RecordUser, form: FormData):
     data = _fields(form, CONTACT_FIELDS)
-    try:
-        contact = service.create_contact(session, user, parse_form(ContactCreate, data))
-    except FormErrors as exc:
-        return _contact_form(request, session, user, data, exc.fields, status=400)
-    return RedirectResponse(f"/contacts/{contact.id}", 303)
+    return saved_or_form(
+        lambda: service.create_contact(session, user, parse_form(ContactCreate, data)),
+        lambda contact: f"/contacts/{contact.id}",
+        lambda errors: _contact_form(request, session, user, data, errors),
+    )
 
 
 @router.get("/contacts/{contact_id}")
@@ -103,11 +102,11 @@ def update_contact(
     request: Request, session: SessionDep, user: RecordUser, contact: ContactDep, form: FormData
 ):
     data = _fields(form, CONTACT_FIELDS)
-    try:
-        service.update_contact(session, user, contact, parse_form(ContactUpdate, data))
-    except FormErrors as exc:
-        return _contact_form(request, session, user, data, exc.fields, contact, 400)
-    return RedirectResponse(f"/contacts/{contact.id}", 303)
+    return saved_or_form(
+        lambda: service.update_contact(session, user, contact, parse_form(ContactUpdate, data)),
+        f"/contacts/{contact.id}",
+        lambda errors: _contact_form(request, session, user, data, errors, contact),
+    )
 
 
 @router.post("/contacts/{contact_id}/archive")
@@ -150,11 +149,11 @@ def new_organization(request: Request, user: RecordUser):
 @router.post("/organizations")
 def create_organization(request: Request, session: SessionDep, user: RecordUser, form: FormData):
     data = _fields(form, ORGANIZATION_FIELDS)
-    try:
-        org = service.create_organization(session, user, parse_form(OrganizationCreate, data))
-    except FormErrors as exc:
-        return _organization_form(request, data, exc.fields, status=400)
-    return RedirectResponse(f"/organizations/{org.id}", 303)
+    return saved_or_form(
+        lambda: service.create_organization(session, user, parse_form(OrganizationCreate, data)),
+        lambda org: f"/organizations/{org.id}",
+        lambda errors: _organization_form(request, data, errors),
+    )
 
 
 @router.get("/organizations/{organization_id}")
@@ -180,13 +179,13 @@ def update_organization(
     form: FormData,
 ):
     data = _fields(form, ORGANIZATION_FIELDS)
-    try:
-        service.update_organization(
+    return saved_or_form(
+        lambda: service.update_organization(
             session, user, organization, parse_form(OrganizationUpdate, data)
-        )
-    except FormErrors as exc:
-        return _organization_form(request, data, exc.fields, organization, 400)
-    return RedirectResponse(f"/organizations/{organization.id}", 303)
+        ),
+        f"/organizations/{organization.id}",
+        lambda errors: _organization_form(request, data, errors, organization),
+    )
 
 
 @router.post("/organizations/{organization_id}/archive")

@@ -62,7 +62,33 @@ class Stage(SQLModel, table=True):
 TITLE_KEY_CHARS = 100
 
 
-class Deal(SQLModel, table=True):
+class DealBase(SQLModel):
+    """What a deal is, as stored and as the API reads it."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    title: str = Field(max_length=200)
+    organization_id: int | None = Field(default=None, foreign_key="organization.id", index=True)
+    owner_id: int = Field(foreign_key="user.id")
+    stage_id: int = Field(foreign_key="stage.id")
+    # The stage's kind, copied on every move, so "my open deals" is one index range.
+    status: str = Field(default="open", max_length=8)
+    amount_minor: int | None = Field(default=None, sa_type=BigInteger)
+    currency: str = Field(default="EUR", max_length=3)
+    expected_close_on: date | None = None
+    next_step: str = Field(default="", max_length=500)
+    next_step_due: date | None = None
+    won_on: date | None = None
+    won_amount_minor: int | None = Field(default=None, sa_type=BigInteger)
+    lost_on: date | None = None
+    lost_reason: str = Field(default="", max_length=500)
+    stage_entered_at: datetime = Field(default_factory=utcnow)
+    created_at: datetime = Field(default_factory=utcnow)
+    updated_at: datetime = Field(default_factory=utcnow)
+    # Bumped by every write: a form or API call that read an older version is refused.
+    version: int = Field(default=1)
+
+
+class Deal(DealBase, table=True):
     __table_args__ = (
         Index("ix_deal_owner_stage_updated", "owner_id", "stage_id", "updated_at"),
         Index("ix_deal_stage_updated", "stage_id", "updated_at"),
@@ -92,31 +118,10 @@ class Deal(SQLModel, table=True):
             "organization_id",
         ),
     )
-    id: int | None = Field(default=None, primary_key=True)
-    title: str = Field(max_length=200)
     # Folded title, for sorting and search.
     title_key: str = Field(default="", max_length=200)
-    organization_id: int | None = Field(default=None, foreign_key="organization.id", index=True)
-    owner_id: int = Field(foreign_key="user.id")
-    stage_id: int = Field(foreign_key="stage.id")
-    # The stage's kind, copied on every move, so "my open deals" is one index range.
-    status: str = Field(default="open", max_length=8)
-    amount_minor: int | None = Field(default=None, sa_type=BigInteger)
-    currency: str = Field(default="EUR", max_length=3)
-    expected_close_on: date | None = None
-    next_step: str = Field(default="", max_length=500)
-    next_step_due: date | None = None
-    won_on: date | None = None
-    won_amount_minor: int | None = Field(default=None, sa_type=BigInteger)
-    lost_on: date | None = None
-    lost_reason: str = Field(default="", max_length=500)
-    stage_entered_at: datetime = Field(default_factory=utcnow)
     # The furthest stage position the deal has reached, for stage-to-stage conversion.
     furthest_position: int = 0
-    created_at: datetime = Field(default_factory=utcnow)
-    updated_at: datetime = Field(default_factory=utcnow)
-    # Bumped by every write: a form or API call that read an older version is refused.
-    version: int = Field(default=1)
 
 
 class DealContact(SQLModel, table=True):
@@ -157,26 +162,9 @@ class DealMove(DealUpdate):
     contact_id: RecordId | None = None
 
 
-class DealRead(SQLModel):
+class DealRead(DealBase):
     id: int
-    title: str
-    organization_id: int | None
-    owner_id: int
-    stage_id: int
     status: Literal["open", "won", "lost"]
-    amount_minor: int | None
-    currency: str
-    expected_close_on: date | None
-    next_step: str
-    next_step_due: date | None
-    won_on: date | None
-    won_amount_minor: int | None
-    lost_on: date | None
-    lost_reason: str
-    stage_entered_at: datetime
-    created_at: datetime
-    updated_at: datetime
-    version: int
     contact_ids: list[int] = []
 
 

@@ -6,7 +6,7 @@ from fastapi.responses import RedirectResponse, Response
 from app.auth.deps import ADMIN, RECORDS, AdminUser, RecordUser, SessionDep
 from app.core.errors import FormErrors
 from app.core.forms import FormData, MultipartData, checked, local_path
-from app.core.templating import is_htmx, localizer_for, render, render_list
+from app.core.templating import is_htmx, localizer_for, render, render_list, saved_or_form
 from app.deals import forms, pages, queries, service
 from app.deals import stages as stage_list
 from app.deals.deps import DealDep, StageDep
@@ -83,16 +83,12 @@ def new_deal(
 
 @router.post("/deals")
 def create_deal(request: Request, session: SessionDep, user: RecordUser, form: FormData):
-    try:
-        deal = service.create_deal(
-            session,
-            user,
-            forms.deal_create(form, user),
-            request.app.state.settings.default_currency,
-        )
-    except FormErrors as exc:
-        return _deal_form(request, session, user, dict(form), exc.fields, status=400)
-    return RedirectResponse(f"/deals/{deal.id}", 303)
+    currency = request.app.state.settings.default_currency
+    return saved_or_form(
+        lambda: service.create_deal(session, user, forms.deal_create(form, user), currency),
+        lambda deal: f"/deals/{deal.id}",
+        lambda errors: _deal_form(request, session, user, dict(form), errors),
+    )
 
 
 def _deal_page(request, session, user, deal, move_to=None, errors=None, form=None, status=200):
@@ -117,15 +113,17 @@ def edit_deal(request: Request, session: SessionDep, user: RecordUser, deal: Dea
 def update_deal(
     request: Request, session: SessionDep, user: RecordUser, deal: DealDep, form: FormData
 ):
-    try:
-        service.update_deal(session, user, deal, forms.deal_update(form, user))
-    except FormErrors as exc:
+    def form_page(errors):
+        # The deal page's own next-step form, or the full edit form.
         if form.get("from") == "deal":
-            return _deal_page(
-                request, session, user, deal, errors=exc.fields, form=form, status=400
-            )
-        return _deal_form(request, session, user, dict(form), exc.fields, deal, 400)
-    return RedirectResponse(f"/deals/{deal.id}", 303)
+            return _deal_page(request, session, user, deal, errors=errors, form=form)
+        return _deal_form(request, session, user, dict(form), errors, deal)
+
+    return saved_or_form(
+        lambda: service.update_deal(session, user, deal, forms.deal_update(form, user)),
+        f"/deals/{deal.id}",
+        form_page,
+    )
 
 
 @router.post("/deals/{deal_id}/move")
@@ -169,13 +167,12 @@ def move_deal(
 def add_deal_contact(
     request: Request, session: SessionDep, user: RecordUser, deal: DealDep, form: FormData
 ):
-    try:
-        service.add_contact_by_query(
-            session, user, deal, _int(form.get("contact_id", "")), form.get("contact_query", "")
-        )
-    except FormErrors as exc:
-        return _deal_page(request, session, user, deal, errors=exc.fields, form=form, status=400)
-    return RedirectResponse(f"/deals/{deal.id}", 303)
+    contact_id, query = _int(form.get("contact_id", "")), form.get("contact_query", "")
+    return saved_or_form(
+        lambda: service.add_contact_by_query(session, user, deal, contact_id, query),
+        f"/deals/{deal.id}",
+        lambda errors: _deal_page(request, session, user, deal, errors=errors, form=form),
+    )
 
 
 @router.post("/deals/{deal_id}/contacts/{contact_id}/remove")
@@ -193,14 +190,12 @@ def attach_to_deal(
     store: StoreDep,
     submitted: MultipartData,
 ):
-    form = submitted.fields
-    try:
-        documents.attach(
-            session, user, store, Upload.of(submitted.file("file")), form.get("kind", ""), deal=deal
-        )
-    except FormErrors as exc:
-        return _deal_page(request, session, user, deal, errors=exc.fields, form=form, status=400)
-    return RedirectResponse(f"/deals/{deal.id}#documents", 303)
+    form, upload = submitted.fields, Upload.of(submitted.file("file"))
+    return saved_or_form(
+        lambda: documents.attach(session, user, store, upload, form.get("kind", ""), deal=deal),
+        f"/deals/{deal.id}#documents",
+        lambda errors: _deal_page(request, session, user, deal, errors=errors, form=form),
+    )
 
 
 # ---- stages (admin) --------------------------------------------------------
@@ -226,39 +221,41 @@ def stages(request: Request, session: SessionDep, user: AdminUser):
 
 @admin.post("/admin/stages")
 def create_stage(request: Request, session: SessionDep, user: AdminUser, form: FormData):
-    try:
-        stage_list.create_stage(
-            session,
-            user,
-            form.get("name", ""),
-            form.get("kind", "open"),
-            _facts(form),
-            form.get("probability"),
-        )
-    except FormErrors as exc:
-        return _stages_page(request, session, exc.fields, form, 400)
-    return RedirectResponse("/admin/stages", 303)
+    name, kind, probability = (
+        form.get("name", ""),
+        form.get("kind", "open"),
+        form.get("probability"),
+    )
+    return saved_or_form(
+        lambda: stage_list.create_stage(session, user, name, kind, _facts(form), probability),
+        "/admin/stages",
+        lambda errors: _stages_page(request, session, errors, form),
+    )
+
+
+def _stage_errors(request, session, stage, form):
+    """The stages page with one stage's row showing its messages."""
+    return lambda errors: _stages_page(
+        request, session, {f"{stage.id}-{k}": v for k, v in errors.items()}, form
+    )
 
 
 @admin.post("/admin/stages/{stage_id}")
 def update_stage(
     request: Request, session: SessionDep, user: AdminUser, stage: StageDep, form: FormData
 ):
-    try:
-        stage_list.update_stage(
-            session,
-            user,
-            stage,
-            form.get("name", ""),
-            form.get("kind", stage.kind),
-            _facts(form),
-            form.get("probability"),
-        )
-    except FormErrors as exc:
-        return _stages_page(
-            request, session, {f"{stage.id}-{k}": v for k, v in exc.fields.items()}, form, 400
-        )
-    return RedirectResponse("/admin/stages", 303)
+    name, kind, probability = (
+        form.get("name", ""),
+        form.get("kind", stage.kind),
+        form.get("probability"),
+    )
+    return saved_or_form(
+        lambda: stage_list.update_stage(
+            session, user, stage, name, kind, _facts(form), probability
+        ),
+        "/admin/stages",
+        _stage_errors(request, session, stage, form),
+    )
 
 
 @admin.post("/admin/stages/{stage_id}/up")
@@ -277,13 +274,12 @@ def stage_down(session: SessionDep, user: AdminUser, stage: StageDep):
 def delete_stage(
     request: Request, session: SessionDep, user: AdminUser, stage: StageDep, form: FormData
 ):
-    try:
-        stage_list.remove_stage(session, user, stage, _int(form.get("move_to", "")))
-    except FormErrors as exc:
-        return _stages_page(
-            request, session, {f"{stage.id}-{k}": v for k, v in exc.fields.items()}, form, 400
-        )
-    return RedirectResponse("/admin/stages", 303)
+    move_to = _int(form.get("move_to", ""))
+    return saved_or_form(
+        lambda: stage_list.remove_stage(session, user, stage, move_to),
+        "/admin/stages",
+        _stage_errors(request, session, stage, form),
+    )
 
 
 add_record_feeds(router, "deal", DealDep)

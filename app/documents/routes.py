@@ -4,13 +4,12 @@ from typing import Annotated
 from urllib.parse import quote
 
 from fastapi import APIRouter, FastAPI, Query, Request
-from fastapi.responses import FileResponse, RedirectResponse, Response, StreamingResponse
+from fastapi.responses import FileResponse, Response, StreamingResponse
 
 from app.activities.deps import ActivityDep
 from app.auth.deps import RECORDS, RecordUser, SessionDep
-from app.core.errors import FormErrors
 from app.core.forms import MultipartData, local_path
-from app.core.templating import render
+from app.core.templating import render, saved_or_form
 from app.customers.deps import ContactDep, OrganizationDep
 from app.documents import service
 from app.documents.deps import DocumentDep, StoreDep
@@ -103,28 +102,25 @@ def upload_version(
     store: StoreDep,
     submitted: MultipartData,
 ):
-    try:
-        service.add_version(session, user, store, document, Upload.of(submitted.file("file")))
-    except FormErrors as exc:
-        return _document_page(request, session, user, document, exc.fields, 400)
-    back = local_path(submitted.fields.get("next", ""), f"/documents/{document.id}")
-    return RedirectResponse(back, 303)
+    upload = Upload.of(submitted.file("file"))
+    return saved_or_form(
+        lambda: service.add_version(session, user, store, document, upload),
+        local_path(submitted.fields.get("next", ""), f"/documents/{document.id}"),
+        lambda errors: _document_page(request, session, user, document, errors),
+    )
 
 
 def _attach(request, session, user, store, submitted, back: str, **record):
-    try:
-        service.attach(
-            session,
-            user,
-            store,
-            Upload.of(submitted.file("file")),
-            submitted.fields.get("kind", ""),
-            **record,
-        )
-    except FormErrors as exc:
-        context = {"errors": exc.fields, "back": back, "kind_labels": KIND_LABELS}
-        return render(request, "documents/attach_failed.html", context, status_code=400)
-    return RedirectResponse(back + "#documents", 303)
+    upload, kind = Upload.of(submitted.file("file")), submitted.fields.get("kind", "")
+    return saved_or_form(
+        lambda: service.attach(session, user, store, upload, kind, **record),
+        back + "#documents",
+        lambda errors: render(
+            request,
+            "documents/attach_failed.html",
+            {"errors": errors, "back": back, "kind_labels": KIND_LABELS},
+        ),
+    )
 
 
 @router.post("/organizations/{organization_id}/documents")

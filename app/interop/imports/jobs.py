@@ -10,7 +10,7 @@ from sqlmodel import Session, select
 
 from app.auth.models import User
 from app.core import jobs
-from app.core.errors import FormErrors
+from app.core.errors import FormErrors, refusal_rolls_back
 from app.core.i18n import N_
 from app.interop.imports import planning, service, writing
 from app.interop.imports.models import ImportFile, ImportJob
@@ -22,6 +22,7 @@ KIND = "import"
 KEEP_UNUSED_FILES = timedelta(days=7)
 
 
+@refusal_rolls_back
 def run_or_queue(session: Session, user: User, job: ImportJob, settings, decisions, default):
     """Runs a small import now, queues a big one. Either way a second press while the first
     is under way (or done) changes nothing."""

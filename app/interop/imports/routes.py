@@ -10,7 +10,7 @@ from app.core.config import SettingsDep
 from app.core.errors import FormErrors
 from app.core.forms import FormData, MultipartData
 from app.core.ids import IdPath
-from app.core.templating import is_htmx, render
+from app.core.templating import is_htmx, render, saved_or_form
 from app.interop.imports import jobs as import_jobs
 from app.interop.imports import mapping as columns
 from app.interop.imports import planning, service, writing
@@ -44,13 +44,12 @@ def start_import(
     user: RecordUser,
     submitted: MultipartData,
 ):
-    try:
-        job = service.start_import(
-            session, user, settings, submitted.file("file"), submitted.fields.get("entity", "")
-        )
-    except FormErrors as exc:
-        return _start_page(request, session, user, exc.fields, 400)
-    return RedirectResponse(f"/imports/{job.id}", 303)
+    upload, entity = submitted.file("file"), submitted.fields.get("entity", "")
+    return saved_or_form(
+        lambda: service.start_import(session, user, settings, upload, entity),
+        lambda job: f"/imports/{job.id}",
+        lambda errors: _start_page(request, session, user, errors),
+    )
 
 
 def _job_page(request, session, user, job, errors=None, status=200):
@@ -86,11 +85,11 @@ def save_mapping(
         for k, v in form.items()
         if k.startswith("column_") and k.removeprefix("column_").isdigit() and v
     }
-    try:
-        columns.set_mapping(session, user, job, mapping)
-    except FormErrors as exc:
-        return _job_page(request, session, user, job, exc.fields, 400)
-    return RedirectResponse(f"/imports/{job.id}", 303)
+    return saved_or_form(
+        lambda: columns.set_mapping(session, user, job, mapping),
+        f"/imports/{job.id}",
+        lambda errors: _job_page(request, session, user, job, errors),
+    )
 
 
 @router.post("/imports/{import_id}/run")
@@ -104,12 +103,11 @@ def run_import(
 ):
     job = service.get_job(session, user, import_id)
     decisions, default = import_jobs.decisions_of(form)
-    try:
-        import_jobs.run_or_queue(session, user, job, settings, decisions, default)
-    except FormErrors as exc:
-        session.rollback()
-        return _job_page(request, session, user, job, exc.fields, 400)
-    return RedirectResponse(f"/imports/{job.id}", 303)
+    return saved_or_form(
+        lambda: import_jobs.run_or_queue(session, user, job, settings, decisions, default),
+        f"/imports/{job.id}",
+        lambda errors: _job_page(request, session, user, job, errors),
+    )
 
 
 @router.post("/imports/{import_id}/cancel")
@@ -131,8 +129,8 @@ def import_progress(request: Request, session: SessionDep, user: RecordUser, imp
 @router.post("/imports/{import_id}/undo")
 def undo_import(request: Request, session: SessionDep, user: RecordUser, import_id: IdPath):
     job = service.get_job(session, user, import_id)
-    try:
-        writing.undo_import(session, user, job)
-    except FormErrors as exc:
-        return _job_page(request, session, user, job, exc.fields, 400)
-    return RedirectResponse(f"/imports/{job.id}", 303)
+    return saved_or_form(
+        lambda: writing.undo_import(session, user, job),
+        f"/imports/{job.id}",
+        lambda errors: _job_page(request, session, user, job, errors),
+    )

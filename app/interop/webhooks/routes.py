@@ -4,10 +4,9 @@ from fastapi import APIRouter, FastAPI, Request
 from fastapi.responses import RedirectResponse
 
 from app.auth.deps import ADMIN, AdminUser, SessionDep
-from app.core.errors import FormErrors
 from app.core.forms import MultipartData
 from app.core.ids import IdPath
-from app.core.templating import render
+from app.core.templating import render, saved_or_form
 from app.interop.webhooks import service as webhooks
 
 admin = APIRouter(include_in_schema=False)
@@ -38,11 +37,11 @@ def create_webhook(
 ):
     url = submitted.fields.get("url", "")
     events = submitted.lists.get("events", [])
-    try:
-        webhooks.create_webhook(session, user, url, events)
-    except FormErrors as exc:
-        return _webhooks_page(request, session, user, exc.fields, {"url": url}, 400)
-    return RedirectResponse("/admin/webhooks", 303)
+    return saved_or_form(
+        lambda: webhooks.create_webhook(session, user, url, events),
+        "/admin/webhooks",
+        lambda errors: _webhooks_page(request, session, user, errors, {"url": url}),
+    )
 
 
 @admin.post("/admin/webhooks/{webhook_id}/delete")
