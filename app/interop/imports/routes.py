@@ -1,19 +1,16 @@
 """Pages of the spreadsheet import: upload, mapping and preview, progress, report, undo."""
 
-import json
-
 from fastapi import APIRouter, FastAPI, Request
 from fastapi.responses import RedirectResponse, Response
 
 from app.auth.deps import RECORDS, RecordUser, SessionDep
 from app.core.config import SettingsDep
-from app.core.errors import FormErrors
 from app.core.forms import FormData, MultipartData
-from app.core.ids import IdPath
 from app.core.templating import is_htmx, render, saved_or_form
 from app.interop.imports import jobs as import_jobs
 from app.interop.imports import mapping as columns
-from app.interop.imports import planning, service, writing
+from app.interop.imports import pages, service, writing
+from app.interop.imports.deps import ImportDep
 
 router = APIRouter(include_in_schema=False)
 
@@ -22,13 +19,9 @@ def mount(app: FastAPI) -> None:
     app.include_router(router, dependencies=RECORDS)
 
 
-def _start_page(request, session, user, errors=None, status=200):
-    context = {
-        "jobs": service.list_jobs(session, user),
-        "entities": columns.ENTITIES,
-        "errors": errors or {},
-    }
-    return render(request, "interop/imports.html", context, status_code=status)
+def _start_page(request, session, user, errors=None):
+    context = pages.start_page(session, user, errors)
+    return render(request, "interop/imports.html", context)
 
 
 @router.get("/imports")
@@ -52,34 +45,20 @@ def start_import(
     )
 
 
-def _job_page(request, session, user, job, errors=None, status=200):
-    settings = request.app.state.settings
-    context = {"job": job, "errors": errors or {}, "fields": columns.FIELDS[job.entity]}
-    if job.status in planning.RUNNABLE:
-        try:
-            context["preview"] = planning.preview(session, user, job, settings)
-        except FormErrors as exc:
-            context["errors"] = exc.fields
-        context["mapping"] = {int(k): v for k, v in json.loads(job.mapping).items()}
-        context["headers"] = json.loads(job.headers)
-    elif job.status in ("queued", "running"):
-        context["progress"] = import_jobs.progress_of(session, job)
-    else:
-        context["report"] = json.loads(job.report or "{}")
-    return render(request, "interop/import.html", context, status_code=status)
+def _job_page(request, session, user, job, errors=None):
+    context = pages.job_page(session, user, job, request.app.state.settings, errors)
+    return render(request, "interop/import.html", context)
 
 
 @router.get("/imports/{import_id}")
-def import_page(request: Request, session: SessionDep, user: RecordUser, import_id: IdPath):
-    job = service.get_job(session, user, import_id)
+def import_page(request: Request, session: SessionDep, user: RecordUser, job: ImportDep):
     return _job_page(request, session, user, job)
 
 
 @router.post("/imports/{import_id}/mapping")
 def save_mapping(
-    request: Request, session: SessionDep, user: RecordUser, import_id: IdPath, form: FormData
+    request: Request, session: SessionDep, user: RecordUser, job: ImportDep, form: FormData
 ):
-    job = service.get_job(session, user, import_id)
     mapping = {
         int(k.removeprefix("column_")): v
         for k, v in form.items()
@@ -98,10 +77,9 @@ def run_import(
     settings: SettingsDep,
     session: SessionDep,
     user: RecordUser,
-    import_id: IdPath,
+    job: ImportDep,
     form: FormData,
 ):
-    job = service.get_job(session, user, import_id)
     decisions, default = import_jobs.decisions_of(form)
     return saved_or_form(
         lambda: import_jobs.run_or_queue(session, user, job, settings, decisions, default),
@@ -111,15 +89,13 @@ def run_import(
 
 
 @router.post("/imports/{import_id}/cancel")
-def cancel_import(request: Request, session: SessionDep, user: RecordUser, import_id: IdPath):
-    job = service.get_job(session, user, import_id)
+def cancel_import(request: Request, session: SessionDep, user: RecordUser, job: ImportDep):
     import_jobs.cancel(session, user, job)
     return RedirectResponse(f"/imports/{job.id}", 303)
 
 
 @router.get("/imports/{import_id}/progress")
-def import_progress(request: Request, session: SessionDep, user: RecordUser, import_id: IdPath):
-    job = service.get_job(session, user, import_id)
+def import_progress(request: Request, session: SessionDep, user: RecordUser, job: ImportDep):
     if job.status not in ("queued", "running") and is_htmx(request):
         return Response(status_code=204, headers={"HX-Refresh": "true"})
     context = {"job": job, "progress": import_jobs.progress_of(session, job)}
@@ -127,8 +103,7 @@ def import_progress(request: Request, session: SessionDep, user: RecordUser, imp
 
 
 @router.post("/imports/{import_id}/undo")
-def undo_import(request: Request, session: SessionDep, user: RecordUser, import_id: IdPath):
-    job = service.get_job(session, user, import_id)
+def undo_import(request: Request, session: SessionDep, user: RecordUser, job: ImportDep):
     return saved_or_form(
         lambda: writing.undo_import(session, user, job),
         f"/imports/{job.id}",
