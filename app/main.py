@@ -17,7 +17,7 @@ from app.core.config import Settings, get_settings
 from app.core.db import ROOT, check_migrated, make_engine, reader
 from app.core.errors import Conflict, Forbidden, FormErrors, NotFound
 from app.core.forms import UploadTooLarge
-from app.core.i18n import N_
+from app.core.i18n import N_, browser_languages
 from app.core.secret_key import installation_key
 from app.core.security import CookieSigner
 from app.core.templating import is_htmx, localizer_for, render
@@ -164,6 +164,10 @@ class ResponseHeaders:
             await self.app(scope, receive, send)
             return
         started = time.perf_counter()
+        for name, value in scope["headers"]:
+            if name == b"accept-language":
+                browser_languages.set(value.decode("latin-1"))
+                break
 
         async def send_with_headers(message):
             if message["type"] == "http.response.start":

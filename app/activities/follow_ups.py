@@ -14,7 +14,7 @@ from app.core.access import require_records
 from app.core.clock import user_today
 from app.core.due_dates import parse_due
 from app.core.errors import FormErrors, NotFound
-from app.core.i18n import N_, language_from_header
+from app.core.i18n import N_, reading_language
 from app.core.pagination import Page, clamp_limit, decode_cursor, encode_cursor
 from app.core.schema import utcnow
 from app.customers.models import Contact, Organization
@@ -24,7 +24,7 @@ SECTIONS = ("overdue", "today", "week", "open")
 
 
 def user_language(user: User) -> str:
-    return user.language or language_from_header(None)
+    return reading_language(user)
 
 
 @dataclass

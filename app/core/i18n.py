@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gettext as gettext_module
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from functools import cached_property, lru_cache
@@ -36,6 +37,17 @@ def translations(language: str) -> gettext_module.NullTranslations:
     write_mo(buf, catalog)
     buf.seek(0)
     return gettext_module.GNUTranslations(buf)
+
+
+# The request's Accept-Language, set once per request by the app's outermost middleware, so
+# services that read typed input (amounts, dates, due words) use the language the page is
+# shown in without every route passing it down.
+browser_languages: ContextVar[str | None] = ContextVar("browser_languages", default=None)
+
+
+def reading_language(user) -> str:
+    """The language a user reads and types in: their own choice, else their browser's."""
+    return getattr(user, "language", None) or language_from_header(browser_languages.get())
 
 
 def language_from_header(header: str | None) -> str:

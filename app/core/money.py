@@ -1,15 +1,11 @@
 """Money: integer minor units plus an ISO 4217 code, parsed and shown with Babel."""
 
-from decimal import Decimal, InvalidOperation
+import re
+from decimal import Decimal
 from functools import lru_cache
 
-from babel import Locale
-from babel.numbers import (
-    NumberFormatError,
-    get_currency_precision,
-    is_currency,
-    parse_decimal,
-)
+from babel import Locale, numbers
+from babel.numbers import get_currency_precision, is_currency
 
 from app.core.errors import Message
 from app.core.i18n import N_
@@ -55,22 +51,70 @@ def to_minor(amount: Decimal, currency: str) -> int:
     return int(minor)
 
 
+AMOUNT_HELP = N_("Enter an amount such as 1200 or 1200.50.")
+AMBIGUOUS = N_(
+    "“%(text)s” could be read two ways: write %(whole)s or %(decimal)s, "
+    "without a thousands separator."
+)
+# Marks people put between thousands: spaces of every width and apostrophes.
+GROUP_MARKS = str.maketrans("", "", " \u00a0\u202f\u2009'’")
+
+
+def _grouped(text: str, mark: str) -> bool:
+    """1,234,567: digits grouped by three with `mark`."""
+    return re.fullmatch(r"\d{1,3}(?:" + re.escape(mark) + r"\d{3})+", text) is not None
+
+
 def parse_decimal_input(text: str, language: str = "en") -> Decimal | None:
-    """A number typed in the user's locale (1 234,50) or plainly (1234.50); '' is None."""
-    text = (text or "").strip().replace("\u00a0", " ").replace("\u202f", " ")
-    if not text:
+    """A number as a reader of `language` means it; '' is None.
+
+    Spaces and apostrophes group thousands. With both a comma and a dot, the last one is
+    the decimal mark (1,200.50 and 1.200,50). With one kind of mark, the locale's decimal
+    mark is decimal (1200,50 in French, 1200.50 in English); the other one groups thousands
+    when that is what a reader of the locale would see (1,200 in English), is decimal when
+    it cannot be a thousands mark (1200.50 in French), and is refused with a message when
+    it could be either (1.200 in French): never a silent wrong value."""
+    raw = (text or "").strip()
+    plain = raw.translate(GROUP_MARKS)
+    if not plain:
         return None
-    try:
-        # Spaces group thousands in French (1 234,50): Babel wants its own space there.
-        return parse_decimal(text.replace(" ", ""), locale=language, strict=True)
-    except NumberFormatError:
-        try:
-            value = Decimal(text.replace(" ", ""))
-        except InvalidOperation:
-            raise MoneyError(N_("Enter an amount such as 1200 or 1200.50.")) from None
-        if not value.is_finite():
-            raise MoneyError(N_("Enter an amount such as 1200 or 1200.50.")) from None
-        return value
+    if plain.startswith("-"):
+        raise MoneyError(N_("An amount cannot be negative."))
+    if not re.fullmatch(r"[0-9.,]+", plain):
+        raise MoneyError(AMOUNT_HELP)
+    decimal_mark = numbers.get_decimal_symbol(language)
+    commas, dots = plain.count(","), plain.count(".")
+    if commas and dots:
+        mark = "," if plain.rfind(",") > plain.rfind(".") else "."
+        group = "." if mark == "," else ","
+        whole, _, fraction = plain.rpartition(mark)
+        if not _grouped(whole, group) or not fraction.isdigit():
+            raise MoneyError(AMOUNT_HELP)
+        return Decimal(whole.replace(group, "") + "." + fraction)
+    mark = "," if commas else "." if dots else None
+    if mark is None:
+        return Decimal(plain)
+    parts = plain.split(mark)
+    if len(parts) > 2:
+        if not _grouped(plain, mark):
+            raise MoneyError(AMOUNT_HELP)
+        return Decimal(plain.replace(mark, ""))
+    whole, fraction = parts
+    if not fraction.isdigit() or (whole and not whole.isdigit()):
+        raise MoneyError(AMOUNT_HELP)
+    if mark == decimal_mark:
+        return Decimal((whole or "0") + "." + fraction)
+    # The locale's other mark, used once.
+    if len(fraction) == 3 and whole and len(whole) <= 3:
+        if mark == ",":
+            # English readers group thousands with a comma: 1,200 is twelve hundred.
+            return Decimal(whole + fraction)
+        whole_value, decimal_value = whole + fraction, whole + decimal_mark + fraction
+        raise MoneyError(AMBIGUOUS, text=raw, whole=whole_value, decimal=decimal_value)
+    if mark == ",":
+        # 1,5 or 12,50 in English: a reader would not know what was meant.
+        raise MoneyError(AMOUNT_HELP)
+    return Decimal((whole or "0") + "." + fraction)
 
 
 def parse_amount(text: str, currency: str, language: str = "en") -> int | None:

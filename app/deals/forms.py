@@ -5,7 +5,7 @@ from app.core.clock import user_today
 from app.core.due_dates import parse_due
 from app.core.errors import FormErrors
 from app.core.forms import parse_form
-from app.core.i18n import N_
+from app.core.i18n import N_, reading_language
 from app.core.money import MoneyError, parse_decimal_input
 from app.deals.models import DealCreate, DealMove, DealUpdate
 
@@ -28,7 +28,7 @@ DATE_HELP = N_("Write a date like 2026-12-31, 31/12/2026, +2w or tomorrow.")
 
 def _read(form: dict[str, str], user: User, errors: FormErrors) -> dict:
     """Only the fields the form sent: a form that shows one fact changes only that fact."""
-    language = user.language or "en"
+    language = reading_language(user)
     data: dict = {}
     for name in DEAL_FIELDS:
         if name not in form:
