@@ -48,6 +48,8 @@ SIZES = Sizes(
     placeholder_documents=True,
 )
 SEARCHES = ["hel", "mar", "dup", "ber", "zoe", "luc", "tho", "gar", "emi", "ros", "qqx", "lef"]
+# What a seller types in quick entry: 2–3 letters, two words, phone digits, a rare word.
+LOOKUPS = [*SEARCHES, "ma", "be", "jean ma", "06 1", "0612", "ber lef", "zzq"]
 REPORT_SIZES = Sizes(
     sellers=50,
     organizations=10_000,
@@ -63,6 +65,7 @@ TARGETS = {
     "contact search (3 letters)": ("p95", 20),
     "contact page (100+ activities)": ("p50", 15),
     "quick entry save": ("p50", 15),
+    "quick entry lookup (ranked)": ("p95", 10),
     "board (my deals)": ("p50", 15),
     "board (team, 20 000 deals)": ("p50", 15),
     "deal page": ("p50", 15),
@@ -166,6 +169,11 @@ def core_scenarios(engine, url):
             "/contacts", params={"q": SEARCHES[i % len(SEARCHES)]}, headers=htmx
         ),
         "contact page (100+ activities)": lambda i: client.get(f"/contacts/{busy}"),
+        "quick entry lookup (ranked)": lambda i: client.get(
+            "/quick/contacts",
+            params={"contact_query": LOOKUPS[i % len(LOOKUPS)]},
+            headers={"HX-Request": "true"},
+        ),
         "quick entry save": lambda i: client.post(
             "/activities",
             data={

@@ -5,7 +5,7 @@ from sqlmodel import SQLModel
 
 import app.models  # noqa: F401  (registers every table on the metadata)
 from app.core.config import get_settings
-from app.core.db import make_engine
+from app.core.db import include_object, make_engine
 
 config = context.config
 target_metadata = SQLModel.metadata
@@ -22,6 +22,7 @@ def run_migrations_offline() -> None:
         target_metadata=target_metadata,
         literal_binds=True,
         render_as_batch=url.startswith("sqlite"),
+        include_object=include_object,
     )
     with context.begin_transaction():
         context.run_migrations()
@@ -50,6 +51,7 @@ def _run(connection) -> None:
         connection=connection,
         target_metadata=target_metadata,
         render_as_batch=sqlite,
+        include_object=include_object,
     )
     with context.begin_transaction():
         context.run_migrations()

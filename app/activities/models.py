@@ -3,6 +3,7 @@
 from datetime import date, datetime
 from typing import Literal
 
+from pydantic import ConfigDict
 from sqlalchemy import Index
 from sqlmodel import Field, SQLModel
 
@@ -89,6 +90,10 @@ class ActivityUpdate(CleanInput):
 
 
 class ActivityRead(ActivityBase):
+    # Every field is always in the answer: the API description says so (defaults are for
+    # the table, not for readers).
+    model_config = ConfigDict(json_schema_serialization_defaults_required=True)
+
     id: int
 
 

@@ -5,7 +5,7 @@ import json
 from fastapi import APIRouter, FastAPI, Request
 from fastapi.responses import RedirectResponse
 
-from app.activities import follow_ups, service
+from app.activities import contact_lookup, follow_ups, service
 from app.activities.deps import ActivityDep, FollowUpDep
 from app.activities.models import ActivityCreate, ActivityUpdate
 from app.auth.deps import RECORDS, RecordUser, SessionDep
@@ -62,7 +62,7 @@ def quick_contacts(
 ):
     """Suggestions for the quick-entry contact field (it sends its own name as the key)."""
     q = contact_query[:100]
-    matches = customers.find_contacts(session, user, q, limit=8)
+    matches = contact_lookup.find_contacts(session, user, q)
     return render(request, "activities/_suggestions.html", {"matches": matches, "q": q})
 
 

@@ -286,7 +286,7 @@ def log_from_quick_entry(
     pick it if they match exactly one; otherwise the user chooses among the matches."""
     require_records(user)
     if data.contact_id is None and data.organization_id is None and contact_query.strip():
-        from app.customers.service import find_contacts
+        from app.activities.contact_lookup import find_contacts
 
         matches = find_contacts(session, user, contact_query, limit=6)
         if len(matches) == 1:

@@ -142,3 +142,15 @@ def get_session(request: Request) -> Iterator[Session]:
     factory = request.app.state.session_factory
     with factory(writes=request.method not in SAFE_METHODS) as session:
         yield session
+
+
+# Search indexes the engines keep themselves (migration 0010), outside the models: the FTS5
+# table and its shadow tables on SQLite, a GIN expression index on PostgreSQL. On SQLite the
+# index lives on triggers of `contact`: a later migration that rebuilds that table in batch
+# mode drops them, and must create them again (the lookup tests would catch it).
+ENGINE_SEARCH_INDEXES = ("contact_words", "ix_contact_words")
+
+
+def include_object(obj, name, type_, reflected, compare_to) -> bool:
+    """For schema comparison: everything but the engine-kept search indexes."""
+    return not (name or "").startswith(ENGINE_SEARCH_INDEXES)

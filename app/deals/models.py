@@ -4,6 +4,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Literal
 
+from pydantic import ConfigDict
 from sqlalchemy import BigInteger, Index
 from sqlmodel import Field, SQLModel
 
@@ -163,6 +164,10 @@ class DealMove(DealUpdate):
 
 
 class DealRead(DealBase):
+    # Every field is always in the answer: the API description says so (defaults are for
+    # the table, not for readers).
+    model_config = ConfigDict(json_schema_serialization_defaults_required=True)
+
     id: int
     status: Literal["open", "won", "lost"]
     contact_ids: list[int] = []

@@ -19,7 +19,7 @@ from sqlmodel import SQLModel
 
 import app.models  # noqa: F401
 from app.core.config import Settings
-from app.core.db import ROOT, alembic_config, make_engine, migrate
+from app.core.db import ROOT, alembic_config, include_object, make_engine, migrate
 from app.core.security import hash_password
 from app.main import create_app
 from tests.conftest import BACKENDS, fresh_postgres_database
@@ -135,7 +135,10 @@ def schema_of(url: str) -> dict:
 def differences_from_models(url: str) -> list:
     engine = create_engine(url)
     with engine.connect() as conn:
-        found = compare_metadata(MigrationContext.configure(conn), SQLModel.metadata)
+        found = compare_metadata(
+            MigrationContext.configure(conn, opts={"include_object": include_object}),
+            SQLModel.metadata,
+        )
     engine.dispose()
     return found
 

@@ -5,7 +5,7 @@ from sqlmodel import Session, SQLModel
 
 import app.models  # noqa: F401
 from app.core.config import Settings
-from app.core.db import DatabaseNotMigrated, make_engine, migrate
+from app.core.db import DatabaseNotMigrated, include_object, make_engine, migrate
 from app.main import create_app
 
 
@@ -20,7 +20,10 @@ def head_revisions(url: str) -> tuple[str, ...]:
 
 def test_the_migrations_build_exactly_the_models_schema(engine):
     with engine.connect() as conn:
-        diff = compare_metadata(MigrationContext.configure(conn), SQLModel.metadata)
+        diff = compare_metadata(
+            MigrationContext.configure(conn, opts={"include_object": include_object}),
+            SQLModel.metadata,
+        )
     assert diff == [], "models and migrations disagree: add a migration"
 
 

@@ -26,7 +26,8 @@ def _handover_page(request, session, user, colleagues, departing=None, plan=None
         "colleagues": colleagues,
         "plan": plan,
         "errors": errors or {},
-        "done": request.query_params.get("done"),
+        # The banner of a hand-over just made, never beside the messages of a refused one.
+        "done": None if errors else request.query_params.get("done"),
     }
     return render(request, "interop/handover.html", context, status_code=400 if errors else 200)
 
