@@ -21,33 +21,54 @@
     return target.closest("input, textarea, select, [contenteditable]") !== null;
   }
 
-  function openQuickEntry(contactId, contactName) {
+  function focusLater(selector) {
+    var el = document.querySelector(selector);
+    if (el) el.focus();
+  }
+
+  // Opened from a record or a Today row (its link carries the context in its query), the
+  // form comes from the server filled in: contact, deal, and the follow-up it answers.
+  // Opened blank, it shows at once so no typed key is lost.
+  function openQuickEntry(opener) {
     var d = dialog();
     if (!d) return false;
     var form = d.querySelector("#entry-form");
-    if (form && !d.open) form.reset();
-    var query = d.querySelector("#qe-contact");
-    var hidden = d.querySelector("#qe-contact-id");
-    if (contactId && query && hidden) {
-      query.value = contactName || "";
-      hidden.value = contactId;
+    var href = opener && opener.getAttribute("href");
+    var withContext = href && href.indexOf("?") !== -1 && /(contact|deal|organization|follow_up)_id=/.test(href);
+    if (withContext && window.htmx) {
+      if (!d.open) d.showModal();
+      htmx.ajax("GET", href, { target: "#entry-form", swap: "outerHTML" }).then(function () {
+        var f = document.getElementById("entry-form");
+        if (f) f.dataset.dirty = "1";
+        focusLater(document.getElementById("qe-contact-id") && document.getElementById("qe-contact-id").value ? "#qe-text" : "#qe-contact");
+      });
+      return true;
     }
+    if (form && form.dataset.dirty && window.htmx) {
+      if (!d.open) d.showModal();
+      htmx.ajax("GET", "/activities/new", { target: "#entry-form", swap: "outerHTML" }).then(function () {
+        focusLater("#qe-contact");
+      });
+      return true;
+    }
+    if (form && !d.open) form.reset();
     if (!d.open) d.showModal();
-    var focus = contactId ? d.querySelector("#qe-text") : query;
-    if (focus) focus.focus();
+    focusLater("#qe-contact");
     return true;
   }
 
   document.addEventListener("keydown", function (event) {
     if (event.defaultPrevented || event.ctrlKey || event.metaKey || event.altKey) return;
     if ((event.key === "n" || event.key === "N") && !typing(event.target) && !document.querySelector("dialog[open]")) {
-      if (openQuickEntry()) event.preventDefault();
+      // On a contact, organization or deal page, N logs on that record.
+      var own = document.querySelector("#main [data-record-entry]");
+      if (openQuickEntry(own)) event.preventDefault();
     }
   });
 
   document.addEventListener("click", function (event) {
     var opener = event.target.closest("[data-quick-entry]");
-    if (opener && openQuickEntry(opener.dataset.contactId, opener.dataset.contactName)) {
+    if (opener && openQuickEntry(opener)) {
       event.preventDefault();
       return;
     }
@@ -83,20 +104,46 @@
     if (input) { input.setAttribute("aria-expanded", "false"); input.removeAttribute("aria-activedescendant"); }
   }
 
+  function newContact(show, typed) {
+    var box = document.getElementById("qe-new-contact");
+    if (!box) return;
+    box.hidden = !show;
+    ["qe-new-name", "qe-new-org", "qe-new-phone", "qe-new-email"].forEach(function (id) {
+      var el = document.getElementById(id);
+      if (el) el.value = "";
+    });
+    if (show && typed) {
+      // Digits typed are a phone number; anything else is the person's name.
+      var isPhone = /^[\d\s().+\/-]+$/.test(typed) && /\d{3}/.test(typed.replace(/\D/g, ""));
+      document.getElementById(isPhone ? "qe-new-phone" : "qe-new-name").value = typed;
+    }
+  }
+
   function pick(option) {
     var input = document.getElementById("qe-contact");
     var hidden = document.getElementById("qe-contact-id");
     if (!input || !hidden) return;
+    var form = document.getElementById("entry-form");
+    if (form) form.dataset.dirty = "1";
+    if (option.dataset.create !== undefined) {
+      // No match: the contact is created with the activity, from what was typed.
+      hidden.value = "";
+      closeList();
+      newContact(true, option.dataset.create);
+      focusLater(document.getElementById("qe-new-name").value ? "#qe-new-org" : "#qe-new-name");
+      return;
+    }
+    newContact(false);
     input.value = option.dataset.name;
     hidden.value = option.dataset.id;
     closeList();
-    // The contact's open deals, so the activity (and its next step) can go on one.
+    // The contact's open deals, so the activity (and its next step) can go on one, and the
+    // follow-up it answers.
     var deals = document.getElementById("qe-deal");
     if (deals && window.htmx && !deals.querySelector(".deal-picked")) {
       htmx.ajax("GET", "/quick/deals?contact_id=" + encodeURIComponent(option.dataset.id), { target: deals, swap: "innerHTML" });
     }
-    var next = document.getElementById("qe-text");
-    if (next) next.focus();
+    focusLater("#qe-text");
   }
 
   document.addEventListener("input", function (event) {
@@ -104,6 +151,8 @@
       // Typing again means choosing again.
       var hidden = document.getElementById("qe-contact-id");
       if (hidden) hidden.value = "";
+      var offer = document.getElementById("qe-follow-up");
+      if (offer) offer.innerHTML = "";
     }
   });
 

@@ -5,10 +5,10 @@ is private with it (R2): it exists only for its owner."""
 from dataclasses import dataclass
 from datetime import date, timedelta
 
-from sqlalchemy import and_, or_, update
+from sqlalchemy import and_, func, or_, update
 from sqlmodel import Session, select
 
-from app.activities.models import FollowUp
+from app.activities.models import Activity, FollowUp
 from app.auth.models import User
 from app.core.access import require_records
 from app.core.clock import user_today
@@ -100,10 +100,46 @@ def follow_up_row(session: Session, user: User, follow_up: FollowUp) -> FollowUp
     return FollowUpRow(follow_up, contact and contact.name, org and org.name)
 
 
-def mark_done(session: Session, user: User, follow_up: FollowUp, done: bool = True) -> FollowUp:
+def _due(user: User, when: str, errors: FormErrors, field: str) -> date | None:
+    try:
+        due = parse_due(when, user_today(user), user_language(user))
+    except ValueError:
+        due = None
+    if due is None:
+        errors.add(field, DUE_HELP)
+    return due
+
+
+def mark_done(
+    session: Session,
+    user: User,
+    follow_up: FollowUp,
+    done: bool = True,
+    next_step: str = "",
+    next_due: str = "",
+) -> FollowUp:
+    """Done, and in the same breath what comes next (optional): a new follow-up on the same
+    contact, as private as the one it replaces."""
     require_records(user)
+    next_step = " ".join(next_step.split())[:500]
+    errors = FormErrors()
+    due = _due(user, next_due, errors, "next_step_due") if next_step or next_due.strip() else None
+    if next_due.strip() and not next_step:
+        errors.add("next_step", N_("What is the next step?"))
+    errors.raise_if_any()
     follow_up.done_at = utcnow() if done else None
     session.add(follow_up)
+    if done and next_step:
+        session.add(
+            FollowUp(
+                what=next_step,
+                due_on=due,
+                owner_id=user.id,
+                contact_id=follow_up.contact_id,
+                organization_id=follow_up.organization_id,
+                is_private=follow_up.is_private,
+            )
+        )
     session.commit()
     return follow_up
 
@@ -111,13 +147,7 @@ def mark_done(session: Session, user: User, follow_up: FollowUp, done: bool = Tr
 def reschedule(session: Session, user: User, follow_up: FollowUp, when: str) -> FollowUp:
     require_records(user)
     errors = FormErrors()
-    try:
-        due = parse_due(when, user_today(user), user_language(user))
-    except ValueError:
-        due = None
-        errors.add("due", DUE_HELP)
-    if due is None and not errors:
-        errors.add("due", DUE_HELP)
+    due = _due(user, when, errors, "due")
     errors.raise_if_any()
     follow_up.due_on = due
     session.add(follow_up)
@@ -125,10 +155,53 @@ def reschedule(session: Session, user: User, follow_up: FollowUp, when: str) -> 
     return follow_up
 
 
+def count_section(session: Session, user: User, section: str, day: date | None = None) -> int:
+    """How many of my open follow-ups a section holds: read from the owner's index."""
+    return session.exec(
+        select(func.count())
+        .select_from(FollowUp)
+        .where(
+            FollowUp.owner_id == user.id,
+            FollowUp.done_at.is_(None),
+            _section_filter(section, day or user_today(user)),
+        )
+    ).one()
+
+
+def answerable(
+    session: Session, user: User, contact_id: int, follow_up_id: int | None = None
+) -> FollowUp | None:
+    """The follow-up an activity on this contact most likely answers: the one named (from
+    Today's Log), else my earliest open one on the contact due today or before."""
+    if follow_up_id is not None:
+        named = session.get(FollowUp, follow_up_id)
+        if named is not None and named.owner_id == user.id and named.done_at is None:
+            return named
+    return session.exec(
+        select(FollowUp)
+        .where(
+            FollowUp.contact_id == contact_id,
+            FollowUp.done_at.is_(None),
+            FollowUp.owner_id == user.id,
+            FollowUp.due_on <= user_today(user),
+        )
+        .order_by(FollowUp.due_on, FollowUp.id)
+        .limit(1)
+    ).first()
+
+
+def deal_of(session: Session, follow_up: FollowUp) -> int | None:
+    """The deal of the activity that set this follow-up, if any."""
+    activity = session.get(Activity, follow_up.activity_id) if follow_up.activity_id else None
+    return activity.deal_id if activity else None
+
+
 @dataclass
 class NextStep:
     follow_up: FollowUp
     owner_name: str
+    # How many steps are open on the record, this one included.
+    open_count: int = 1
 
 
 def next_follow_up(
@@ -138,25 +211,25 @@ def next_follow_up(
     contact_id: int | None = None,
     organization_id: int | None = None,
 ) -> NextStep | None:
-    """The record's next open step, team-visible or mine (R2)."""
+    """The record's earliest open step, team-visible or mine (R2), and how many are open."""
     require_records(user)
     where = (
         FollowUp.contact_id == contact_id
         if contact_id is not None
         else FollowUp.organization_id == organization_id
     )
+    visible = (where, FollowUp.done_at.is_(None), visible_to(user))
     row = session.exec(
         select(FollowUp, User.name)
         .join(User, User.id == FollowUp.owner_id)
-        .where(
-            where,
-            FollowUp.done_at.is_(None),
-            or_(FollowUp.is_private.is_(False), FollowUp.owner_id == user.id),
-        )
+        .where(*visible)
         .order_by(FollowUp.due_on, FollowUp.id)
         .limit(1)
     ).first()
-    return NextStep(row[0], row[1]) if row else None
+    if row is None:
+        return None
+    count = session.exec(select(func.count()).select_from(FollowUp).where(*visible)).one()
+    return NextStep(row[0], row[1], count)
 
 
 def visible_to(user: User):

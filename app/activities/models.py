@@ -80,6 +80,8 @@ class ActivityCreate(CleanInput):
     next_step: str = Field(default="", max_length=500)
     # "+3d", "tomorrow", "friday", a date in the user's locale or ISO 8601.
     next_step_due: str = Field(default="", max_length=40)
+    # The follow-up this activity answers (one of mine, still open): done with it.
+    closes_follow_up_id: RecordId | None = None
 
 
 class ActivityUpdate(CleanInput):

@@ -5,7 +5,7 @@ import json
 from fastapi import APIRouter, FastAPI, Request
 from fastapi.responses import RedirectResponse
 
-from app.activities import contact_lookup, follow_ups, service
+from app.activities import contact_lookup, follow_ups, pages, service
 from app.activities.deps import ActivityDep, FollowUpDep
 from app.activities.models import ActivityCreate, ActivityUpdate
 from app.auth.deps import RECORDS, RecordUser, SessionDep
@@ -14,8 +14,6 @@ from app.core.errors import FormErrors
 from app.core.forms import FormData, local_path, parse_form
 from app.core.ids import IdQuery
 from app.core.templating import is_htmx, localizer_for, render, saved_or_form
-from app.customers import service as customers
-from app.deals import queries as deals
 from app.documents import service as documents
 
 router = APIRouter(include_in_schema=False)
@@ -31,6 +29,7 @@ ENTRY_FIELDS = (
     "visibility",
     "next_step",
     "next_step_due",
+    "closes_follow_up_id",
 )
 
 
@@ -68,23 +67,14 @@ def quick_contacts(
 
 @router.get("/quick/deals")
 def quick_deals(request: Request, session: SessionDep, user: RecordUser, contact_id: str = ""):
-    """The open deals of the contact just picked in quick entry."""
-    found = (
-        deals.open_deal_choices(session, user, int(contact_id))
-        if contact_id.isdigit() and len(contact_id) < 19
-        else []
-    )
-    context = {"deal_choices": found, "form": {}, "errors": {}}
-    return render(request, "activities/_deal_choice.html", context)
+    """Once quick entry has its contact: the contact's open deals, and (out of band) the
+    follow-up the activity probably answers."""
+    picked = int(contact_id) if contact_id.isdigit() and len(contact_id) < 19 else None
+    context = pages.contact_picked(session, user, picked)
+    return render(request, "activities/_contact_picked.html", context)
 
 
-def _entry_form(request, form, errors, choices=None, status=200, deal_choices=None):
-    context = {
-        "form": form,
-        "errors": errors,
-        "choices": choices or [],
-        "deal_choices": deal_choices or [],
-    }
+def _entry_form(request, context, status=200):
     template = "activities/_entry_form.html" if is_htmx(request) else "activities/new.html"
     return render(request, template, context, status_code=status)
 
@@ -96,22 +86,24 @@ def new_activity(
     user: RecordUser,
     contact_id: IdQuery = None,
     deal_id: IdQuery = None,
+    organization_id: IdQuery = None,
+    follow_up_id: IdQuery = None,
     next: str = "",
 ):
-    form = {"kind": "call", "visibility": "team", "next": next}
-    deal_choices = []
-    if contact_id is not None:
-        contact = customers.get_contact(session, user, contact_id)
-        form.update(contact_id=str(contact.id), contact_query=contact.name)
-        deal_choices = deals.open_deal_choices(session, user, contact.id)
-    if deal_id is not None:
-        deal = deals.get_deal(session, user, deal_id)
-        form.update(deal_id=str(deal.id), deal_title=deal.title)
-    return _entry_form(request, form, {}, deal_choices=deal_choices)
+    """Quick entry's form, filled in for the record or the Today row it was opened from."""
+    context = pages.entry_form(
+        session,
+        user,
+        contact_id=contact_id,
+        deal_id=deal_id,
+        organization_id=organization_id,
+        follow_up_id=follow_up_id,
+        next=next,
+    )
+    return _entry_form(request, context)
 
 
-@router.post("/activities")
-def log_activity(request: Request, session: SessionDep, user: RecordUser, form: FormData):
+def _entry_data(form: dict[str, str]) -> dict:
     data = {name: form.get(name, "") for name in ENTRY_FIELDS}
     data["kind"] = data["kind"] or "call"
     data["visibility"] = (
@@ -119,23 +111,35 @@ def log_activity(request: Request, session: SessionDep, user: RecordUser, form: 
     )
     if not data["occurred_at"]:
         data["occurred_at"] = None
+    # The follow-up it answers is closed only while its box stays ticked.
+    if form.get("close_follow_up") != "on":
+        data["closes_follow_up_id"] = ""
+    return data
+
+
+@router.post("/activities")
+def log_activity(request: Request, session: SessionDep, user: RecordUser, form: FormData):
+    new_contact = service.NewContact(
+        name=form.get("new_contact_name", ""),
+        organization=form.get("new_contact_organization", ""),
+        phone=form.get("new_contact_phone", ""),
+        email=form.get("new_contact_email", ""),
+    )
     try:
         activity = service.log_from_quick_entry(
-            session, user, parse_form(ActivityCreate, data), form.get("contact_query", "")
+            session,
+            user,
+            parse_form(ActivityCreate, _entry_data(form)),
+            form.get("contact_query", ""),
+            new_contact,
         )
     except FormErrors as exc:
         choices = getattr(exc, "choices", [])
-        contact_id = form.get("contact_id", "")
-        deal_choices = (
-            deals.open_deal_choices(session, user, int(contact_id))
-            if contact_id.isdigit() and len(contact_id) < 19
-            else []
-        )
-        return _entry_form(request, dict(form), exc.fields, choices, 422, deal_choices)
+        context = pages.entry_form_again(session, user, dict(form), exc.fields, choices)
+        return _entry_form(request, context, 422)
     if is_htmx(request):
         loc = localizer_for(request)
-        fresh = {"kind": "call", "visibility": "team"}
-        response = _entry_form(request, fresh, {})
+        response = _entry_form(request, pages.entry_form(session, user))
         message = {"activity-logged": {"message": loc.gettext("Saved.")}}
         response.headers["HX-Trigger"] = json.dumps(message)
         return response
@@ -192,50 +196,57 @@ def update_activity(
     )
 
 
-def _follow_up_done(request, session, user, follow_up, done: bool):
-    follow_ups.mark_done(session, user, follow_up, done)
-    if is_htmx(request):
-        row = follow_ups.follow_up_row(session, user, follow_up)
-        return render(request, "activities/_follow_up.html", {"row": row})
-    return RedirectResponse("/today", 303)
+def _row(request, session, user, follow_up, status=200, **inputs):
+    """One Today row, as HTMX swaps it in place (with what was typed, after a refusal)."""
+    row = follow_ups.follow_up_row(session, user, follow_up)
+    context = {"row": row, "errors": {}} | inputs
+    return render(request, "activities/_follow_up.html", context, status_code=status)
+
+
+def _today_again(request, session, user, errors):
+    """Without JavaScript, a refused change shows Today again with its message."""
+    wait = request.app.state.settings.quote_wait_days
+    context = {"today": service.today_for(session, user, wait), "errors": errors}
+    return render(request, "activities/today.html", context, status_code=400)
 
 
 @router.post("/follow-ups/{follow_up_id}/done")
-def follow_up_done(request: Request, session: SessionDep, user: RecordUser, follow_up: FollowUpDep):
-    return _follow_up_done(request, session, user, follow_up, True)
+def follow_up_done(
+    request: Request, session: SessionDep, user: RecordUser, follow_up: FollowUpDep, form: FormData
+):
+    """Done, with an optional next step in the same request."""
+    step, due = form.get("next_step", ""), form.get("next_step_due", "")
+    try:
+        follow_ups.mark_done(session, user, follow_up, True, step, due)
+    except FormErrors as exc:
+        if not is_htmx(request):
+            return _today_again(request, session, user, exc.fields)
+        inputs = {"errors": exc.fields, "next_input": step, "next_due_input": due}
+        return _row(request, session, user, follow_up, 422, **inputs)
+    if is_htmx(request):
+        return _row(request, session, user, follow_up)
+    return RedirectResponse("/today", 303)
 
 
 @router.post("/follow-ups/{follow_up_id}/undo")
 def follow_up_undo(request: Request, session: SessionDep, user: RecordUser, follow_up: FollowUpDep):
-    return _follow_up_done(request, session, user, follow_up, False)
+    follow_ups.mark_done(session, user, follow_up, False)
+    if is_htmx(request):
+        return _row(request, session, user, follow_up)
+    return RedirectResponse("/today", 303)
 
 
 @router.post("/follow-ups/{follow_up_id}/reschedule")
 def follow_up_reschedule(
-    request: Request,
-    settings: SettingsDep,
-    session: SessionDep,
-    user: RecordUser,
-    follow_up: FollowUpDep,
-    form: FormData,
+    request: Request, session: SessionDep, user: RecordUser, follow_up: FollowUpDep, form: FormData
 ):
-    errors = {}
+    when = form.get("due", "")
     try:
-        follow_ups.reschedule(session, user, follow_up, form.get("due", ""))
+        follow_ups.reschedule(session, user, follow_up, when)
     except FormErrors as exc:
-        errors = exc.fields
+        if not is_htmx(request):
+            return _today_again(request, session, user, exc.fields)
+        return _row(request, session, user, follow_up, 422, errors=exc.fields, due_input=when)
     if is_htmx(request):
-        row = follow_ups.follow_up_row(session, user, follow_up)
-        context = {"row": row, "errors": errors, "due_input": form.get("due", "")}
-        return render(request, "activities/_follow_up.html", context, 422 if errors else 200)
-    if errors:
-        return render(
-            request,
-            "activities/today.html",
-            {
-                "today": service.today_for(session, user, settings.quote_wait_days),
-                "errors": errors,
-            },
-            status_code=400,
-        )
+        return _row(request, session, user, follow_up)
     return RedirectResponse("/today", 303)

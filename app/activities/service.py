@@ -11,6 +11,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import and_, or_
 from sqlmodel import Session, select
 
+from app.activities import follow_ups
 from app.activities.follow_ups import (
     DUE_HELP,
     FollowUpRow,
@@ -24,6 +25,7 @@ from app.core.access import require_records
 from app.core.clock import user_today, week_of
 from app.core.due_dates import parse_due
 from app.core.errors import Forbidden, FormErrors, NotFound, refusal_rolls_back
+from app.core.forms import parse_form
 from app.core.i18n import N_
 from app.core.pagination import Page, clamp_limit, decode_cursor, encode_cursor
 from app.core.schema import utcnow
@@ -114,6 +116,8 @@ def log_activity(session: Session, user: User, data: ActivityCreate) -> Activity
                 is_private=data.visibility == "private",
             )
         )
+    if data.closes_follow_up_id is not None:
+        _close_answered(session, user, data.closes_follow_up_id)
     if activity.visibility == "team":
         # Private activities never leave Carnet (R2).
         outbox.emit(
@@ -132,6 +136,15 @@ def log_activity(session: Session, user: User, data: ActivityCreate) -> Activity
     session.commit()
     session.refresh(activity)
     return activity
+
+
+def _close_answered(session: Session, user: User, follow_up_id: int) -> None:
+    """The call that answers a follow-up closes it. Someone else's, or one already done
+    (in another tab), is left as it is: nothing to refuse, the activity is what counts."""
+    follow_up = session.get(FollowUp, follow_up_id)
+    if follow_up is not None and follow_up.owner_id == user.id and follow_up.done_at is None:
+        follow_up.done_at = utcnow()
+        session.add(follow_up)
 
 
 def get_activity(session: Session, user: User, activity_id: int) -> Activity:
@@ -236,6 +249,9 @@ def my_activities(
 
 
 # Sections of my open follow-ups, as Today shows them; "open" is all of them.
+TODAY_ROWS = 10
+
+
 @dataclass
 class Today:
     day: date
@@ -244,6 +260,8 @@ class Today:
     next_days: Page[FollowUpRow]
     recent: Page[TimelineEntry]
     deals: deal_queries.DealsToday
+    # How many each section holds in all: the page shows the first few and links the rest.
+    counts: dict[str, int]
 
     @property
     def is_empty(self) -> bool:
@@ -258,16 +276,30 @@ class Today:
 
 def today_for(session: Session, user: User, quote_wait_days: int = 7) -> Today:
     """The seller's day: overdue, due today, the next 7 days, recent activities, and the
-    deals that need them. Only theirs. Each list shows its first 20; the rest is one
-    "more" away, so the page stays light."""
+    deals that need them. Only theirs. Each section shows its first 10 and says how many
+    it holds, so the page stays short however busy the seller is."""
     require_records(user)
+    day = user_today(user)
+    sections = {
+        section: my_follow_ups(session, user, section, limit=TODAY_ROWS, day=day)
+        for section in ("overdue", "today", "week")
+    }
+    counts = {
+        section: (
+            len(page.items)
+            if not page.next_cursor
+            else follow_ups.count_section(session, user, section, day)
+        )
+        for section, page in sections.items()
+    }
     return Today(
-        day=user_today(user),
-        overdue=my_follow_ups(session, user, "overdue"),
-        due_today=my_follow_ups(session, user, "today"),
-        next_days=my_follow_ups(session, user, "week"),
-        recent=my_activities(session, user, limit=10),
-        deals=deal_queries.deals_today(session, user, quote_wait_days),
+        day=day,
+        overdue=sections["overdue"],
+        due_today=sections["today"],
+        next_days=sections["week"],
+        recent=my_activities(session, user, limit=5),
+        deals=deal_queries.deals_today(session, user, quote_wait_days, limit=TODAY_ROWS),
+        counts=counts,
     )
 
 
@@ -279,13 +311,66 @@ class ContactNotChosen(FormErrors):
         self.choices = choices
 
 
-def log_from_quick_entry(
-    session: Session, user: User, data: ActivityCreate, contact_query: str
+@dataclass
+class NewContact:
+    """A person quick entry creates on the way: the organization is found by name, or
+    created."""
+
+    name: str
+    organization: str = ""
+    phone: str = ""
+    email: str = ""
+
+
+def _log_with_new_contact(
+    session: Session, user: User, data: ActivityCreate, new: NewContact
 ) -> Activity:
-    """Quick entry: when no contact was picked from the suggestions, the typed letters
-    pick it if they match exactly one; otherwise the user chooses among the matches."""
+    """The contact, its organization and the activity in one transaction: all or nothing,
+    so a refused activity leaves no half-made contact behind to be created twice."""
+    from app.customers import service as customers
+    from app.customers.models import ContactCreate, OrganizationCreate
+
+    try:
+        org = None
+        if new.organization.strip():
+            org = customers.organization_named(session, user, new.organization)
+            if org is None:
+                try:
+                    named = parse_form(OrganizationCreate, {"name": new.organization})
+                except FormErrors as exc:
+                    exc.fields["new_contact_organization"] = exc.fields.pop("name", [])
+                    raise
+                org = customers.create_organization(session, user, named, commit=False)
+        values = {"name": new.name, "phone": new.phone, "email": new.email}
+        contact = customers.create_contact(
+            session,
+            user,
+            parse_form(ContactCreate, values | {"organization_id": org and org.id}),
+            commit=False,
+        )
+        return log_activity(session, user, data.model_copy(update={"contact_id": contact.id}))
+    except FormErrors as exc:
+        session.rollback()
+        for field in ("name", "phone", "email", "organization_id"):
+            if field in exc.fields:
+                exc.fields[f"new_contact_{field}"] = exc.fields.pop(field)
+        raise
+
+
+def log_from_quick_entry(
+    session: Session,
+    user: User,
+    data: ActivityCreate,
+    contact_query: str,
+    new_contact: NewContact | None = None,
+) -> Activity:
+    """Quick entry: a contact picked from the suggestions, or one created on the way, or
+    else the typed letters pick it if they match exactly one; otherwise the user chooses
+    among the matches."""
     require_records(user)
-    if data.contact_id is None and data.organization_id is None and contact_query.strip():
+    if data.contact_id is None and new_contact is not None and new_contact.name.strip():
+        return _log_with_new_contact(session, user, data, new_contact)
+    if data.contact_id is None and contact_query.strip():
         from app.activities.contact_lookup import find_contacts
 
         matches = find_contacts(session, user, contact_query, limit=6)

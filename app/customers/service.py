@@ -176,6 +176,17 @@ def create_organization(
     return org
 
 
+def organization_named(session: Session, user: User, name: str) -> Organization | None:
+    """The live organization with this name, whatever its case and accents."""
+    require_records(user)
+    return session.exec(
+        select(Organization)
+        .where(Organization.archived_at.is_(None), Organization.sort_key == sort_key(name))
+        .order_by(Organization.id)
+        .limit(1)
+    ).first()
+
+
 @refusal_rolls_back
 def update_organization(
     session: Session, user: User, org: Organization, data: OrganizationUpdate
