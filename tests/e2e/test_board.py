@@ -87,6 +87,18 @@ def test_at_1280_px_every_stage_column_of_the_default_pipeline_is_in_view(
     assert page.evaluate("document.documentElement.scrollWidth") <= 1280
     ARTIFACTS.mkdir(exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / "board-1280px.png"), full_page=True)
+    # An admin may name up to eight stages: an eighth column still fits.
+    page.evaluate(
+        "const b = document.getElementById('board');"
+        "const c = b.lastElementChild.cloneNode(true); c.querySelector('h2').id = 'eighth';"
+        "b.append(c)"
+    )
+    assert headers.count() == 8
+    last = headers.nth(7).bounding_box()
+    assert last["x"] + last["width"] <= 1280
+    assert page.evaluate("document.getElementById('board').scrollWidth") <= page.evaluate(
+        "document.getElementById('board').clientWidth"
+    )
 
 
 def test_a_card_moved_with_the_keyboard_stays_in_view_with_its_focus_and_the_page_kept(
@@ -117,6 +129,9 @@ def test_a_card_moved_with_the_keyboard_stays_in_view_with_its_focus_and_the_pag
     assert focused == [str(deal.id), "next"]
     after = page.evaluate("[window.scrollY, document.getElementById('board').scrollLeft]")
     assert after == before
+    # The card the keyboard is on offers "Move to…" (any stage in one go); the others do not.
+    assert _card(page, deal).locator("select[data-move=select]").is_visible()
+    assert page.locator(".deal-card select[data-move=select]:visible").count() == 1
     status = page.locator("#board-status")
     status.filter(has_text="Moved “Pétrin” to Qualified.").wait_for()
     assert status.get_attribute("role") == "status"
@@ -252,3 +267,32 @@ def test_the_board_and_its_dialog_have_no_serious_accessibility_violation(
     page.screenshot(path=str(ARTIFACTS / f"board-dialog-{width}px.png"))
     assert _violations(page) == []
     context.close()
+
+
+def test_while_dragging_on_a_narrower_screen_won_and_lost_stay_in_reach(
+    live_server, db, page, seller
+):
+    base, _engine = live_server
+    deal = _deal(db, seller, "Pétrin")
+    _login(page, base, seller.email)
+    page.set_viewport_size({"width": 900, "height": 700})
+    page.goto(f"{base}/deals/board")
+    lost = _column(page, "Lost").bounding_box()
+    assert lost["x"] >= 900  # off-screen: the board scrolls sideways within itself
+    assert page.evaluate("document.documentElement.scrollWidth") <= 900
+    box = _card(page, deal).locator(".title").bounding_box()
+    page.mouse.move(box["x"] + 5, box["y"] + 5)
+    page.mouse.down()
+    page.mouse.move(box["x"] + 40, box["y"] + 40, steps=5)
+    zone = page.locator(".drop-zone", has_text="Lost")
+    zone.wait_for()
+    target = zone.bounding_box()
+    assert target["x"] + target["width"] <= 900 and target["y"] + target["height"] <= 700
+    page.mouse.move(target["x"] + 20, target["y"] + 20, steps=5)
+    page.mouse.up()
+    page.locator("dialog#move-dialog textarea[name=lost_reason]").fill("Went with a rival")
+    page.locator("dialog#move-dialog").get_by_role("button", name="Save and move").click()
+    _column(page, "Lost").locator(f".deal-card[data-deal-id='{deal.id}']").wait_for(
+        state="attached"
+    )
+    assert page.locator(".drop-strip").is_hidden()
