@@ -202,50 +202,6 @@
     }
   });
 
-  // ---- the board: drag a card onto another column ---------------------------
-
-  var dragged = null;
-
-  document.addEventListener("dragstart", function (event) {
-    var card = event.target.closest && event.target.closest(".deal-card");
-    if (!card) return;
-    dragged = card;
-    card.classList.add("dragging");
-    event.dataTransfer.effectAllowed = "move";
-    event.dataTransfer.setData("text/plain", card.dataset.dealId);
-  });
-
-  document.addEventListener("dragend", function () {
-    if (dragged) dragged.classList.remove("dragging");
-    dragged = null;
-    document.querySelectorAll(".board-column.drop").forEach(function (c) { c.classList.remove("drop"); });
-  });
-
-  document.addEventListener("dragover", function (event) {
-    var column = dragged && event.target.closest && event.target.closest(".board-column");
-    if (!column) return;
-    event.preventDefault();
-    column.classList.add("drop");
-  });
-
-  document.addEventListener("dragleave", function (event) {
-    var column = event.target.closest && event.target.closest(".board-column");
-    if (column && !column.contains(event.relatedTarget)) column.classList.remove("drop");
-  });
-
-  document.addEventListener("drop", function (event) {
-    var column = dragged && event.target.closest && event.target.closest(".board-column");
-    if (!column) return;
-    event.preventDefault();
-    var stageId = column.dataset.stageId;
-    if (dragged.closest(".board-column") === column) return;
-    var values = { stage_id: stageId, version: dragged.dataset.version };
-    if (window.htmx) {
-      // The answer says what to do: reload the board, or open the deal's in-place form.
-      htmx.ajax("POST", dragged.dataset.moveUrl, { source: dragged, swap: "none", values: values });
-    }
-  });
-
   document.addEventListener("activity-logged", function (event) {
     var d = dialog();
     if (d && d.open) d.close();
@@ -258,5 +214,175 @@
     if (window.htmx) {
       htmx.ajax("GET", location.pathname + location.search, { target: "#main", select: "#main", swap: "outerHTML" });
     }
+  });
+})();
+
+// ---- board: moves that keep the page where it is ---------------------------------------
+// A move made from the board (◀ ▶, "Move to…", drag and drop, the dialog's form) is posted by
+// fetch; the answer is the board itself, swapped in place with scroll and focus kept, or the
+// form for the facts the stage still needs, shown in a dialog on the board. Without script
+// the same forms post and come back to the board (or to the deal page's form).
+(function () {
+  "use strict";
+
+  var busy = false;
+  var opener = null; // the card control a dialog was opened from: {dealId, control}
+  var dragged = null;
+
+  function board() { return document.getElementById("board"); }
+  function moveDialog() { return document.getElementById("move-dialog"); }
+
+  function announce(message, problem) {
+    var status = document.getElementById("board-status");
+    if (!status || !message) return;
+    status.classList.toggle("problem", !!problem);
+    // Emptied first, so the same sentence twice in a row is read twice.
+    status.textContent = "";
+    setTimeout(function () { status.textContent = message; }, 30);
+  }
+
+  function controlOf(element) {
+    var card = element && element.closest && element.closest(".deal-card");
+    if (!card) return null;
+    return { dealId: card.dataset.dealId, control: element.dataset.move || "title" };
+  }
+
+  function visible(element) {
+    var box = element.getBoundingClientRect();
+    var area = board().getBoundingClientRect();
+    return box.bottom > 0 && box.top < window.innerHeight && box.right > area.left && box.left < area.right;
+  }
+
+  function focusControl(where) {
+    if (!where || !board()) return;
+    var card = board().querySelector('.deal-card[data-deal-id="' + where.dealId + '"]');
+    if (!card) return;
+    // The same control on the moved card; ▶ is gone in the last column: then its ◀.
+    var target = card.querySelector('[data-move="' + where.control + '"]') ||
+      card.querySelector("[data-move=next], [data-move=prev]") || card.querySelector(".title");
+    target.focus({ preventScroll: true });
+    if (!visible(target)) target.scrollIntoView({ block: "nearest", inline: "nearest" });
+  }
+
+  function swapBoard(html) {
+    var current = board();
+    var fresh = new DOMParser().parseFromString(html, "text/html").getElementById("board");
+    if (!current || !fresh) return false;
+    var left = current.scrollLeft, x = window.scrollX, y = window.scrollY;
+    current.replaceChildren.apply(current, Array.prototype.slice.call(fresh.childNodes));
+    current.scrollLeft = left;
+    window.scrollTo(x, y);
+    announce(fresh.dataset.status, fresh.hasAttribute("data-status-problem"));
+    return true;
+  }
+
+  function showForm(html) {
+    var d = moveDialog();
+    if (!d) return;
+    d.querySelector(".move-dialog-body").innerHTML = html;
+    if (!d.open) d.showModal();
+    var first = d.querySelector("[aria-invalid=true]") || d.querySelector("[autofocus]") ||
+      d.querySelector("input:not([type=hidden]), textarea, select, button");
+    if (first) first.focus();
+  }
+
+  function failed() {
+    var status = document.getElementById("board-status");
+    announce(status && status.dataset.failed, true);
+  }
+
+  function answer(response, where) {
+    return response.text().then(function (html) {
+      var d = moveDialog();
+      if (response.status === 200 || response.status === 409) {
+        if (d && d.open) d.close();
+        if (!swapBoard(html)) return failed();
+        focusControl(where);
+      } else if (response.status === 400 || response.status === 422) {
+        opener = where;
+        showForm(html);
+      } else {
+        failed();
+      }
+    });
+  }
+
+  function post(form, values, where) {
+    if (busy) return;
+    busy = true;
+    var data = new FormData(form);
+    Object.keys(values).forEach(function (name) { data.set(name, values[name]); });
+    // HX-Target names the region the answer is for: the board, not a page.
+    fetch(form.action, {
+      method: "POST",
+      body: data,
+      credentials: "same-origin",
+      headers: { "HX-Request": "true", "HX-Target": "board" },
+    }).then(function (response) { return answer(response, where); })
+      .catch(failed)
+      .finally(function () { busy = false; });
+  }
+
+  document.addEventListener("submit", function (event) {
+    var form = event.target;
+    if (!form.matches("form[data-board-move]") || !board() || !window.fetch) return;
+    event.preventDefault();
+    var submitter = event.submitter;
+    var values = {};
+    if (submitter && submitter.name) values[submitter.name] = submitter.value;
+    var inDialog = form.closest("dialog");
+    post(form, values, inDialog ? opener : controlOf(submitter || form.querySelector("[data-move]")));
+  });
+
+  document.addEventListener("DOMContentLoaded", function () {
+    var d = moveDialog();
+    // Cancel or Escape: the deal stays where it was, focus goes back to the card.
+    if (d) d.addEventListener("close", function () { focusControl(opener); });
+  });
+
+  // Drag and drop: onto a column, or onto the strip of closed stages when they are out of view.
+  function dropTarget(event) {
+    return dragged && event.target.closest && event.target.closest(".board-column, .drop-zone");
+  }
+
+  document.addEventListener("dragstart", function (event) {
+    var card = event.target.closest && event.target.closest(".deal-card");
+    if (!card || !board()) return;
+    dragged = card;
+    card.classList.add("dragging");
+    var b = board();
+    document.body.classList.toggle("board-dragging", b.scrollWidth > b.clientWidth);
+    event.dataTransfer.effectAllowed = "move";
+    event.dataTransfer.setData("text/plain", card.dataset.dealId);
+  });
+
+  document.addEventListener("dragend", function () {
+    if (dragged) dragged.classList.remove("dragging");
+    dragged = null;
+    document.body.classList.remove("board-dragging");
+    document.querySelectorAll(".board-column.drop, .drop-zone.drop").forEach(function (c) { c.classList.remove("drop"); });
+  });
+
+  document.addEventListener("dragover", function (event) {
+    var target = dropTarget(event);
+    if (!target) return;
+    event.preventDefault();
+    target.classList.add("drop");
+  });
+
+  document.addEventListener("dragleave", function (event) {
+    var target = event.target.closest && event.target.closest(".board-column, .drop-zone");
+    if (target && !target.contains(event.relatedTarget)) target.classList.remove("drop");
+  });
+
+  document.addEventListener("drop", function (event) {
+    var target = dropTarget(event);
+    if (!target) return;
+    event.preventDefault();
+    var card = dragged;
+    var column = card.closest(".board-column");
+    if (column && column.dataset.stageId === target.dataset.stageId) return;
+    var form = card.querySelector("form[data-board-move]");
+    if (form) post(form, { stage_id: target.dataset.stageId }, { dealId: card.dataset.dealId, control: "title" });
   });
 })();

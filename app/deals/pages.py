@@ -15,8 +15,21 @@ from app.records import feeds as record_pages
 from app.satisfaction import service as satisfaction
 
 
-def board(session: Session, user: User, scope: str, loc: Localizer) -> dict:
-    scope = scope if scope in queries.SCOPES else "mine"
+def board_scope(scope: str) -> str:
+    return scope if scope in queries.SCOPES else "mine"
+
+
+def board(
+    session: Session,
+    user: User,
+    scope: str,
+    loc: Localizer,
+    moved: Deal | None = None,
+    conflict: Deal | None = None,
+) -> dict:
+    """The board; after a move made from it, with a sentence for its live region: where
+    `moved` went, or that `conflict` was changed by someone else and nothing was saved."""
+    scope = board_scope(scope)
     columns = queries.board(session, user, scope)
     # (id, name, "Move to name"), once per stage rather than once per card.
     moves = [
@@ -24,7 +37,44 @@ def board(session: Session, user: User, scope: str, loc: Localizer) -> dict:
         for c in columns
         for label in [c.stage.label(loc)]
     ]
-    return {"columns": columns, "scope": scope, "stage_moves": moves}
+    status = ""
+    if moved is not None:
+        stage = next((label for i, label, _ in moves if i == moved.stage_id), "")
+        status = loc.gettext("Moved “%(title)s” to %(stage)s.", title=moved.title, stage=stage)
+    elif conflict is not None:
+        status = loc.gettext(
+            "Someone else changed “%(title)s” meanwhile: nothing was saved. The board now "
+            "shows where it is; move it again if needed.",
+            title=conflict.title,
+        )
+    return {
+        "columns": columns,
+        "scope": scope,
+        "stage_moves": moves,
+        "status": status,
+        "status_problem": conflict is not None,
+    }
+
+
+def board_move_form(
+    session: Session,
+    user: User,
+    deal: Deal,
+    scope: str,
+    move_to: int | None,
+    errors: dict,
+    form: dict,
+) -> dict:
+    """The board's dialog: the form for exactly what `move_to` still needs, with messages."""
+    target = stage_list.get_stage(session, move_to) if move_to else None
+    return {
+        "deal": deal,
+        "scope": board_scope(scope),
+        "move": service.missing_for_move(session, user, deal, target) if target else None,
+        "errors": errors,
+        "form": form,
+        "fact_labels": FACT_LABELS,
+    }
 
 
 def deal_list(session: Session, user: User, filters: dict, cursor: str) -> dict:

@@ -4,7 +4,7 @@ from fastapi import APIRouter, FastAPI, Request
 from fastapi.responses import RedirectResponse, Response
 
 from app.auth.deps import ADMIN, RECORDS, AdminUser, RecordUser, SessionDep
-from app.core.errors import FormErrors
+from app.core.errors import Conflict, FormErrors
 from app.core.forms import FormData, MultipartData, checked, local_path
 from app.core.templating import is_htmx, localizer_for, render, render_list, saved_or_form
 from app.deals import forms, pages, queries, service
@@ -126,6 +126,35 @@ def update_deal(
     )
 
 
+def _board_scope(request: Request, form: dict[str, str]) -> str | None:
+    """The board's scope when the move was made from the board by script (it then gets the
+    board back, or the dialog's form), else None: the deal page's form-post flow."""
+    if is_htmx(request) and request.headers.get("hx-target") == "board":
+        return form.get("scope", "mine")
+    return None
+
+
+def _board(request, session, user, scope, status=200, **said):
+    context = pages.board(session, user, scope, localizer_for(request), **said)
+    return render(request, "deals/_board.html", context, status_code=status)
+
+
+def _refused_move(request, session, user, deal, form, exc: FormErrors, scope: str | None):
+    """A move refused for its input: the form for exactly what is missing, with messages (in
+    the board's dialog, or in place on the deal page)."""
+    missing = isinstance(exc, service.MissingFacts)
+    target = exc.stage.id if missing else _int(form.get("stage_id", ""))
+    status = 422 if missing else 400
+    if scope is not None:
+        context = pages.board_move_form(session, user, deal, scope, target, exc.fields, form)
+        return render(request, "deals/_move_form.html", context, status_code=status)
+    if missing and is_htmx(request):
+        # Another page's script: the deal page shows the form.
+        target_page = f"/deals/{deal.id}?move_to={target}"
+        return Response(status_code=204, headers={"HX-Redirect": target_page})
+    return _deal_page(request, session, user, deal, target, exc.fields, form, status)
+
+
 @router.post("/deals/{deal_id}/move")
 def move_deal(
     request: Request,
@@ -136,9 +165,10 @@ def move_deal(
     submitted: MultipartData,
 ):
     """One move, with whatever facts the target stage asked for, a quote file among them.
-    Refused moves come back as the in-place form for exactly what is missing."""
+    Refused moves come back as the form for exactly what is missing; from the board, the
+    answer is the board itself, so the page stays where it is."""
     form = submitted.fields
-    back = local_path(form.get("next", ""), f"/deals/{deal.id}")
+    scope = _board_scope(request, form)
     try:
         service.move_deal(
             session,
@@ -149,18 +179,18 @@ def move_deal(
             quote=Upload.of(submitted.file("quote")),
             contact_query=form.get("contact_query", ""),
         )
-    except service.MissingFacts as exc:
-        if is_htmx(request):
-            # The board has no room for the form: the deal page shows it.
-            target = f"/deals/{deal.id}?move_to={exc.stage.id}"
-            return Response(status_code=204, headers={"HX-Redirect": target})
-        return _deal_page(request, session, user, deal, exc.stage.id, exc.fields, form, 422)
     except FormErrors as exc:
-        target = _int(form.get("stage_id", ""))
-        return _deal_page(request, session, user, deal, target, exc.fields, form, 400)
+        return _refused_move(request, session, user, deal, form, exc, scope)
+    except Conflict:
+        if scope is None:
+            raise  # the app's 409 page
+        # Nothing was written; the board shows the deal where the other writer put it.
+        return _board(request, session, user, scope, 409, conflict=deal)
+    if scope is not None:
+        return _board(request, session, user, scope, moved=deal)
     if is_htmx(request):
         return Response(status_code=204, headers={"HX-Refresh": "true"})
-    return RedirectResponse(back, 303)
+    return RedirectResponse(local_path(form.get("next", ""), f"/deals/{deal.id}"), 303)
 
 
 @router.post("/deals/{deal_id}/contacts")
