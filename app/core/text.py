@@ -36,3 +36,20 @@ def clean_tags(raw: str) -> str:
 def strip_controls(text: str) -> str:
     """Drops control characters (but keeps line breaks and tabs) that no form should carry."""
     return "".join(c for c in text if c in "\n\r\t" or unicodedata.category(c) != "Cc")
+
+
+# Someone's address at a domain with a dot: enough to catch "pas-un-email@" or a name
+# typed in the wrong column, without refusing the odd but valid addresses people have.
+_EMAIL = re.compile(r"[^@\s]+@[^@\s.]+(\.[^@\s.]+)+")
+# What people write in a phone number besides its digits.
+_PHONE = re.compile(r"[0-9+\s().\-/]+")
+
+
+def looks_like_email(text: str) -> bool:
+    return bool(_EMAIL.fullmatch(text))
+
+
+def looks_like_phone(text: str) -> bool:
+    """At least six digits (the shortest numbers anyone dials back) and nothing but digits,
+    spaces, + - . / and parentheses."""
+    return bool(_PHONE.fullmatch(text)) and len(phone_digits(text)) >= 6

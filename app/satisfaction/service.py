@@ -21,7 +21,7 @@ from app.core.clock import month_of
 from app.core.errors import FormErrors, NotFound
 from app.core.i18n import LANGUAGES, N_
 from app.core.schema import utcnow
-from app.customers.models import Contact
+from app.customers.models import Contact, Organization
 from app.deals.models import Deal, DealContact
 from app.satisfaction.models import (
     KINDS,
@@ -116,10 +116,13 @@ def link_for_won_deal(session: Session, deal: Deal, days: int = 30) -> SurveyLin
 
 @dataclass
 class OpenedLink:
-    """What a survey URL leads to: `state` is ok, invalid, expired or answered."""
+    """What a survey URL leads to: `state` is ok, invalid, expired or answered. An open
+    one names who asks: the customer's company and the seller's display name."""
 
     state: str
     link: SurveyLink | None = None
+    company: str = ""
+    seller: str = ""
 
 
 def open_link(session: Session, secret: str, token: str) -> OpenedLink:
@@ -134,7 +137,23 @@ def open_link(session: Session, secret: str, token: str) -> OpenedLink:
         return OpenedLink("answered", link)
     if link.expires_at < utcnow():
         return OpenedLink("expired", link)
-    return OpenedLink("ok", link)
+    return OpenedLink("ok", link, *_who_asks(session, link))
+
+
+def _who_asks(session: Session, link: SurveyLink) -> tuple[str, str]:
+    """The deal's organization (else the contact's) and the seller the answer is about.
+    The page is public: of the seller, only the name they chose to show, nothing else."""
+    deal = session.get(Deal, link.deal_id) if link.deal_id else None
+    contact = session.get(Contact, link.contact_id)
+    org_id = (deal.organization_id if deal else None) or (
+        contact.organization_id if contact else None
+    )
+    company = None
+    if org_id:
+        company = session.exec(select(Organization.name).where(Organization.id == org_id)).first()
+    seller_id = deal.owner_id if deal else link.created_by
+    seller = session.exec(select(User.name).where(User.id == seller_id)).first()
+    return company or "", seller or ""
 
 
 def client_key(address: str) -> str:

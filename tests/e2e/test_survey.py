@@ -1,12 +1,18 @@
 """A customer answers a survey on a phone; the seller sees it on the contact and in their
 reports; the team average appears to the manager only once 3 sellers contribute."""
 
+from pathlib import Path
+
+import pytest
+
 from app.auth.service import create_user
-from app.customers.models import ContactCreate
-from app.customers.service import create_contact
+from app.customers.models import ContactCreate, OrganizationCreate
+from app.customers.service import create_contact, create_organization
 from app.satisfaction.service import create_link, token_of
 from tests.e2e.conftest import ARTIFACTS
 from tests.factories import PASSWORD
+
+AXE = Path(__file__).parent / "vendor" / "axe.min.js"
 
 
 def _login(page, base, email):
@@ -94,3 +100,48 @@ def test_a_customer_answers_on_a_phone_and_only_a_team_of_three_shows_an_average
     boss.screenshot(path=str(ARTIFACTS / "team-outcomes.png"), full_page=True)
     for ctx in (phone, seller_ctx, boss_ctx):
         ctx.close()
+
+
+@pytest.mark.parametrize("kind", ["csat", "nps"])
+def test_the_survey_is_answered_with_a_thumb_at_any_width(live_server, db, browser, kind):
+    """Big score buttons that wrap into even rows, the company and the seller named, nothing
+    wider than the screen, no serious accessibility problem: at 320, 375 and 1280 px."""
+    base, _engine = live_server
+    seller = create_user(
+        db, email=f"marie-{kind}@example.test", name="Marie Martin", password=PASSWORD
+    )
+    org = create_organization(db, seller, OrganizationCreate(name="Boulangerie Dupont"))
+    contact = create_contact(
+        db, seller, ContactCreate(name="Hélène Durand", organization_id=org.id, language="en")
+    )
+    token = token_of("e2e", create_link(db, seller, contact, kind))
+    db.rollback()
+    phone = browser.new_context(locale="en-GB", is_mobile=True, has_touch=True, bypass_csp=True)
+    customer = phone.new_page()
+    customer.goto(f"{base}/s/{token}")
+    said = customer.locator("#survey-from").inner_text()
+    assert said == "Boulangerie Dupont — your contact: Marie Martin"
+    assert seller.email not in customer.content()
+    for width in (320, 375, 1280):
+        customer.set_viewport_size({"width": width, "height": 800})
+        customer.screenshot(path=str(ARTIFACTS / f"survey-{kind}-{width}px.png"), full_page=True)
+        assert customer.evaluate("document.documentElement.scrollWidth") <= width, width
+        boxes = [b.bounding_box() for b in customer.locator("label.score span").all()]
+        assert len(boxes) == (5 if kind == "csat" else 11)
+        assert all(b["width"] >= 44 and b["height"] >= 44 for b in boxes), (width, boxes)
+        rows = {}
+        for b in boxes:
+            rows.setdefault(round(b["y"]), []).append(b)
+        sizes = [len(r) for r in rows.values()]
+        # Even rows: never a lone button left on the last one.
+        assert len(sizes) <= 3 and sizes[-1] >= sizes[0] - 1, (width, sizes)
+        customer.add_script_tag(path=str(AXE))
+        found = customer.evaluate(
+            "async () => (await axe.run(document, {resultTypes: ['violations']})).violations"
+            ".filter(v => ['serious', 'critical'].includes(v.impact)).map(v => v.id)"
+        )
+        assert found == [], (width, found)
+    customer.set_viewport_size({"width": 320, "height": 800})
+    _answer(customer, base, token, 5 if kind == "csat" else 10)
+    assert customer.locator("h1").inner_text() == "Thank you!"
+    phone.close()

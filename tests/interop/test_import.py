@@ -56,7 +56,7 @@ def test_a_french_csv_is_mapped_previewed_deduplicated_and_reported(
     r = client.post(f"/imports/{job}/run", data={"default_action": "merge"})
     assert r.status_code == 303
     report = client.get(f"/imports/{job}").text
-    assert "2 created" in report and "1 merged" in report and "2 rows left out" in report
+    assert "2 created" in report and "1 row merged" in report and "2 rows left out" in report
     session.expire_all()
     helene = session.exec(select(Contact).where(Contact.email == "helene@dupont.test")).one()
     assert helene.name == "Hélène Durand" and helene.title == "Gérante"

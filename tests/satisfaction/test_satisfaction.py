@@ -106,3 +106,46 @@ def test_winning_a_deal_prepares_a_survey_when_the_admin_asked_for_it(
     link = session.exec(select(SurveyLink)).one()
     assert (link.deal_id, link.kind) == (deal.id, "nps")
     assert "/s/" in client_for(seller).get(f"/deals/{deal.id}").text
+
+
+def test_the_survey_names_the_company_and_the_seller_and_nothing_else_of_them(
+    anon, seller, make_org, make_contact, session, settings
+):
+    from app.satisfaction.service import create_link, token_of
+
+    seller.name = "Marie Martin"
+    session.add(seller)
+    org = make_org("Boulangerie Dupont", phone="01 23 45 67 89")
+    contact = make_contact("Hélène Durand", organization_id=org.id)
+    page = anon.get(f"/s/{token_of(settings.secret_key, create_link(session, seller, contact))}")
+    said = re.search(r'id="survey-from">(.*?)</p>', page.text, re.S).group(1)
+    assert " ".join(re.sub(r"<[^>]+>", "", said).split()) == (
+        "Boulangerie Dupont — your contact: Marie Martin"
+    )
+    assert seller.email not in page.text and "01 23 45 67 89" not in page.text
+
+
+def test_a_deals_survey_names_the_deals_company_and_owner(
+    anon, seller, other_seller, make_org, make_contact, make_deal, session, settings
+):
+    from app.satisfaction.service import create_link, token_of
+
+    other_seller.name = "Paul Ribot"
+    session.add(other_seller)
+    deal = make_deal("Four", owner=other_seller, organization_id=make_org("Fournil Roux").id)
+    contact = make_contact("Sans Société", language="fr")
+    link = create_link(session, seller, contact, "nps", deal)
+    page = anon.get(f"/s/{token_of(settings.secret_key, link)}").text
+    assert "Fournil Roux</strong> — votre interlocuteur : Paul Ribot" in page
+    assert other_seller.email not in page and seller.email not in page
+
+
+def test_without_a_company_the_survey_names_the_seller(
+    anon, seller, make_contact, session, settings
+):
+    from app.satisfaction.service import create_link, token_of
+
+    page = anon.get(
+        f"/s/{token_of(settings.secret_key, create_link(session, seller, make_contact()))}"
+    )
+    assert f"Your contact: {seller.name}" in page.text

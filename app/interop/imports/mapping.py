@@ -119,6 +119,10 @@ HEADER_WORDS = {
 }
 
 
+# Headers that mean the last name when the file also has a first-name column.
+BARE_NAMES = ("name", "nom")
+
+
 def guess_mapping(entity: str, headers: list[str]) -> dict[int, str]:
     """Each column to the field its header names, exact words first; unknown columns stay
     unmapped (and are listed, not silently dropped)."""
@@ -145,6 +149,11 @@ def guess_mapping(entity: str, headers: list[str]) -> dict[int, str]:
                     mapping[i] = name
                     used.add(name)
                     break
+    if entity == "contacts" and "first_name" in used and "last_name" not in used:
+        # "Nom;Prénom", "Name;First name": beside a first name, a bare name is the last name.
+        for i, name in mapping.items():
+            if name == "name" and folded[i] in BARE_NAMES:
+                mapping[i] = "last_name"
     return mapping
 
 

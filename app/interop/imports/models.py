@@ -29,6 +29,9 @@ class ImportJob(SQLModel, table=True):
     invalid: int = 0
     report: str = Field(default="{}")  # JSON: messages per row, names created/merged/skipped
     error: str = Field(default="", max_length=500)
+    # The language of whoever started it: a background job has no request to ask, and its
+    # amounts and dates must read as they did in the preview. None: started before 0010.
+    language: str | None = Field(default=None, max_length=8)
     created_at: datetime = Field(default_factory=utcnow)
     finished_at: datetime | None = None
 

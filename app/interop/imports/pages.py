@@ -36,5 +36,9 @@ def job_page(
     elif job.status in ("queued", "running"):
         context["progress"] = import_jobs.progress_of(session, job)
     else:
-        context["report"] = json.loads(job.report or "{}")
+        context["report"] = report = json.loads(job.report or "{}")
+        context["left_out"] = [
+            (number, [planning.loaded_message(m) for m in messages])
+            for number, messages in report.get("invalid", [])
+        ]
     return context

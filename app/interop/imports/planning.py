@@ -14,9 +14,16 @@ from app.core.access import require_records
 from app.core.clock import user_today
 from app.core.due_dates import parse_due
 from app.core.errors import FormErrors, Message
-from app.core.i18n import N_
-from app.core.money import MoneyError, check_currency, parse_decimal_input, to_minor
-from app.core.text import clean_tags, fold, phone_digits, strip_controls
+from app.core.i18n import N_, reading_language
+from app.core.money import AMBIGUOUS, MoneyError, check_currency, parse_decimal_input, to_minor
+from app.core.text import (
+    clean_tags,
+    fold,
+    looks_like_email,
+    looks_like_phone,
+    phone_digits,
+    strip_controls,
+)
 from app.customers.models import Contact, Organization
 from app.customers.service import (
     SEARCH_TEXT_CHARS,
@@ -53,7 +60,9 @@ def _rows(job: ImportJob, sheet: Sheet, user: User) -> list[Row]:
     mapping = {int(k): v for k, v in json.loads(job.mapping).items()}
     rows = []
     today = user_today(user)
-    language = user.language or "en"
+    # As the import was started: the preview in the request and the run in the background
+    # read "1,250" and "03/04" the same way.
+    language = job.language or reading_language(user)
     for n, raw in enumerate(sheet.rows, start=2):
         values: dict[str, str] = {}
         for index, name in mapping.items():
@@ -83,10 +92,8 @@ LIMITS = {
 
 def _check(entity: str, row: Row, today: date, language: str) -> None:
     v = row.values
-    if entity == "contacts" and not v.get("name"):
-        full = " ".join(p for p in (v.get("first_name", ""), v.get("last_name", "")) if p)
-        if full:
-            v["name"] = full
+    if entity == "contacts":
+        _full_name(v)
     key = "title" if entity == "deals" else "name"
     if not v.get(key):
         row.messages.append(N_("The name is missing."))
@@ -96,8 +103,12 @@ def _check(entity: str, row: Row, today: date, language: str) -> None:
                 Message(N_("%(field)s is too long."), field=Message(FIELDS[entity].get(name, name)))
             )
     email = v.get("email") or v.get("contact_email")
-    if email and ("@" not in email or any(c.isspace() for c in email)):
+    if email and not looks_like_email(email):
         row.messages.append(Message(N_("“%(value)s” is not an email address."), value=email[:80]))
+    if v.get("phone") and not looks_like_phone(v["phone"]):
+        row.messages.append(
+            Message(N_("“%(value)s” is not a phone number."), value=v["phone"][:80])
+        )
     if v.get("language") and fold(v["language"])[:2] not in ("fr", "en"):
         v["language"] = ""
     if entity == "deals":
@@ -118,14 +129,34 @@ def _check(entity: str, row: Row, today: date, language: str) -> None:
                     )
 
 
+def _full_name(v: dict) -> None:
+    """A contact has one name: "Prénom Nom", from the two columns most files have."""
+    first, last, name = v.get("first_name", ""), v.get("last_name", ""), v.get("name", "")
+    if not name:
+        v["name"] = " ".join(p for p in (first, last) if p)
+    elif first and not last and fold(first) not in fold(name):
+        # A "Name" column beside a "First name" one holds the last name.
+        v["name"] = f"{first} {name}"
+
+
 def _amount(text: str, language: str):
-    """A file's numbers follow the file's habits, not the reader's: 12 500,50 or 12,500.50."""
-    for lang in dict.fromkeys((language, "fr", "en")):
-        try:
-            return parse_decimal_input(text, lang)
-        except MoneyError:
-            continue
-    return parse_decimal_input(text, language)
+    """Read as the person importing reads it. A file from elsewhere may still write
+    1200,50 for an English reader (or 1200.50 for a French one): what that reader's language
+    refuses is tried in the other, but what it finds ambiguous (1.200 in French) is said,
+    never settled by another language behind the reader's back."""
+    try:
+        return parse_decimal_input(text, language)
+    except MoneyError as exc:
+        if exc.message == AMBIGUOUS:
+            raise
+        refused = exc
+    for other in ("fr", "en"):
+        if other != language:
+            try:
+                return parse_decimal_input(text, other)
+            except MoneyError:
+                continue
+    raise refused
 
 
 def _phone_key(phone: str) -> str:
@@ -274,6 +305,9 @@ class Plan:
     creates: list[dict]
     merges: list[tuple[int, dict]]
     report: dict
+    # Rows of the file merged into a record, known or new: with those created, skipped and
+    # left out, every row is counted once.
+    merged_rows: int = 0
 
 
 def plan_import(
@@ -291,37 +325,61 @@ def plan_import(
         choice = decisions.get(group.key, default)
         action_of[group.key] = choice if choice in ACTIONS else default
     in_group = {row.number: group for group in found.groups for row in group.rows}
-    report = {"created": [], "merged": [], "skipped": [], "invalid": []}
+    report = {"created": [], "merged": [], "skipped": [], "invalid": [], "merges": []}
     for row in found.invalid:
-        report["invalid"].append([row.number, [_text(m) for m in row.messages]])
+        report["invalid"].append([row.number, [stored_message(m) for m in row.messages]])
     creates: list[dict] = []  # merged values of each record to create
     merges: list[tuple[int, dict]] = []
+    merged_rows = 0
+    key = "title" if job.entity == "deals" else "name"
     for group in found.groups:
         action = action_of[group.key]
+        lines = [r.number for r in group.rows]
         if action == "skip":
-            report["skipped"].extend(r.number for r in group.rows)
+            report["skipped"].extend(lines)
         elif action == "create":
             creates.extend(r.values for r in group.rows)
-        elif group.existing_id is not None:
-            merges.append((group.existing_id, _combine([r.values for r in group.rows])))
         else:
-            creates.append(_combine([r.values for r in group.rows]))
+            combined = _combine([r.values for r in group.rows])
+            if group.existing_id is not None:
+                merges.append((group.existing_id, combined))
+            else:
+                creates.append(combined)
+            merged_rows += len(lines)
+            name = group.existing_name or combined[key]
+            report["merges"].append([name, lines, group.existing_id is not None])
     for row in found.rows:
         if row.valid and row.number not in in_group:
             creates.append(row.values)
     if job.entity == "contacts":
         creates = [v | {"_row": contact_row(user, v)} for v in creates]
-    return Plan(creates, merges, report)
+    return Plan(creates, merges, report, merged_rows)
 
 
-def _text(message) -> str:
-    return json.dumps(
-        {
-            "id": str(message),
-            "params": {k: str(v) for k, v in getattr(message, "params", {}).items()},
+def _message_data(message) -> dict:
+    params = getattr(message, "params", {})
+    return {
+        "id": str(message),
+        "params": {
+            k: _message_data(v) if hasattr(v, "params") else str(v) for k, v in params.items()
         },
-        ensure_ascii=False,
-    )
+    }
+
+
+def stored_message(message) -> str:
+    """A row's message kept in the report untranslated, so it reads in whichever language
+    the report is later shown in."""
+    return json.dumps(_message_data(message), ensure_ascii=False)
+
+
+def _loaded(data) -> Message | str:
+    if not isinstance(data, dict):
+        return str(data)
+    return Message(data["id"], **{k: _loaded(v) for k, v in data.get("params", {}).items()})
+
+
+def loaded_message(text: str) -> Message | str:
+    return _loaded(json.loads(text))
 
 
 def _combine(values: list[dict]) -> dict:

@@ -11,7 +11,7 @@ from sqlmodel import Session, select
 from app.auth.models import User
 from app.core.access import require_records
 from app.core.errors import FormErrors, Message, NotFound
-from app.core.i18n import N_
+from app.core.i18n import N_, reading_language
 from app.interop.imports.mapping import ENTITIES, guess_mapping
 from app.interop.imports.models import ImportFile, ImportJob
 from app.interop.imports.planning import RUNNABLE, plan_import
@@ -52,6 +52,7 @@ def start_import(session: Session, user: User, settings, upload, entity: str) ->
         headers=json.dumps(sheet.headers),
         mapping=json.dumps({str(k): v for k, v in guess_mapping(entity, sheet.headers).items()}),
         total_rows=len(sheet.rows),
+        language=reading_language(user),
     )
     session.add(job)
     session.flush()

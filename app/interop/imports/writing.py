@@ -30,6 +30,9 @@ from app.interop.imports.mapping import BATCH
 from app.interop.imports.models import ImportFile, ImportJob, ImportRecord
 from app.interop.imports.planning import Plan, contact_row
 
+# Left-out rows and merges the report lists (its counts cover them all).
+REPORT_LINES = 500
+
 # A running import's progress, per job, for the runner to store with its lease. Only the
 # thread doing the import writes it; other processes read the stored figure.
 PROGRESS: dict[int, object] = {}
@@ -55,7 +58,11 @@ def write_import(session: Session, user: User, job: ImportJob, plan: Plan, finis
     report = plan.report
     report["created"] = created[:200]
     report["merged"] = merged[:200]
-    job.created, job.merged = len(created), len(merged)
+    report["merges"] = report["merges"][:REPORT_LINES]
+    report["invalid"] = report["invalid"][:REPORT_LINES]
+    # Rows, not records: two rows folded into one contact are two rows merged (and, when
+    # the contact is new, one created); counting records said "0 merged" for them.
+    job.created, job.merged = len(created), plan.merged_rows
     job.skipped = len(report["skipped"])
     job.invalid = len(report["invalid"])
     job.report = json.dumps(report, ensure_ascii=False, default=str)
