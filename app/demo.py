@@ -7,7 +7,7 @@ activities load in seconds; the same code fills `carnet demo`.
 import random
 import secrets
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import insert
@@ -163,6 +163,8 @@ class Sizes:
     busy_contact_activities: int = 0
     deals: int = 150
     responses: int = 120
+    # Share of deals that are won (0: every stage as likely as another).
+    won_share: float = 0.0
     # Document rows without files: only for the benchmark, which never downloads them.
     placeholder_documents: bool = False
 
@@ -355,6 +357,19 @@ def _generate_answers(session, rng, sizes, seller_ids, first_contact_id, now) ->
         session.execute(insert(SurveyTally), batch)
 
 
+def _a_win(rng, k: int, seller_ids: list[int], now: datetime, today) -> tuple[int, datetime]:
+    """The k-th won deal: its month (this one, then back a month each time, round a year)
+    and its owner (a different seller each time round for that month)."""
+    month, turn = k % 12, k // 12
+    first = today.replace(day=1)
+    index = first.year * 12 + first.month - 1 - month
+    start = first.replace(year=index // 12, month=index % 12 + 1)
+    last_day = today.day if month == 0 else 28
+    won_day = start.replace(day=rng.randint(1, last_day))
+    owner = seller_ids[(month + turn) % len(seller_ids)]
+    return owner, min(datetime.combine(won_day, time(12), tzinfo=UTC), now)
+
+
 DEAL_TITLES = ["Bread oven", "Cold room", "Mixer", "Service contract", "Display case", "Training"]
 LOSS_REASONS = ["Too expensive", "Chose a competitor", "Project postponed"]
 
@@ -365,9 +380,17 @@ def _generate_deals(session, rng, sizes, seller_ids, first_contact_id, contact_o
         return None
     stages = list(session.exec(select(Stage).order_by(Stage.position)))
     first_deal_id = (session.exec(select(Deal.id).order_by(Deal.id.desc())).first() or 0) + 1
+    won_stage = next((s for s in stages if s.kind == "won"), None)
+    others = [s for s in stages if s is not won_stage] or stages
     rows, links = [], []
+    wins = 0
     for i in range(sizes.deals):
-        stage = stages[0] if i == 0 else rng.choice(stages)
+        if i == 0:
+            stage = stages[0]
+        elif sizes.won_share and won_stage is not None:
+            stage = won_stage if rng.random() < sizes.won_share else rng.choice(others)
+        else:
+            stage = rng.choice(stages)
         index = 0 if i == 0 else rng.randrange(sizes.contacts)
         amount = rng.randint(5, 500) * 10_000
         due_roll = rng.random()
@@ -376,14 +399,20 @@ def _generate_deals(session, rng, sizes, seller_ids, first_contact_id, contact_o
             if due_roll < 0.15
             else today + timedelta(days=rng.randint(-10 if due_roll < 0.35 else 0, 30))
         )
+        owner = seller_ids[0] if i == 0 else rng.choice(seller_ids)
         entered = now - timedelta(days=rng.randint(0, 40))
+        if stage.kind == "won":
+            # Wins walk back over the last twelve months, each month's going to different
+            # sellers in turn, so team outcomes have figures (K sellers) in every month.
+            owner, entered = _a_win(rng, wins, seller_ids, now, today)
+            wins += 1
         title = f"{rng.choice(DEAL_TITLES)} {i + 1}"
         rows.append(
             {
                 "title": title,
                 "title_key": fold(title),
                 "organization_id": contact_orgs[index],
-                "owner_id": seller_ids[0] if i == 0 else rng.choice(seller_ids),
+                "owner_id": owner,
                 "stage_id": stage.id,
                 "status": stage.kind,
                 "amount_minor": amount,
@@ -472,9 +501,17 @@ DEMO_ACCOUNTS = [
     ("lea.seller@demo.example", "Léa Martin", "seller"),
     ("hugo.seller@demo.example", "Hugo Bernard", "seller"),
     ("sarah.seller@demo.example", "Sarah Jones", "seller"),
+    ("ines.seller@demo.example", "Inès Garcia", "seller"),
+    ("theo.seller@demo.example", "Théo Lambert", "seller"),
+    ("emma.seller@demo.example", "Emma Wilson", "seller"),
     ("marc.manager@demo.example", "Marc Dubois", "manager"),
     ("alice.admin@demo.example", "Alice Petit", "admin"),
 ]
+
+
+# Enough wins and answers that a six-seller team's outcomes show figures for most months and
+# quarters rather than "fewer than 3 contributors".
+DEMO_SIZES = Sizes(sellers=6, won_share=0.3, responses=600)
 
 
 def load_demo(session: Session, seed: int = 7) -> list[tuple[str, str, str]]:
@@ -499,5 +536,5 @@ def load_demo(session: Session, seed: int = 7) -> list[tuple[str, str, str]]:
         accounts.append((email, password, role))
         if user.is_seller:
             sellers.append(user.id)
-    generate(session, Sizes(), sellers, seed)
+    generate(session, DEMO_SIZES, sellers, seed)
     return accounts

@@ -49,7 +49,11 @@ def _safe_next(target: str | None) -> str:
 
 
 def _home_for(user) -> str:
-    return "/today" if user.can_see_records else "/account"
+    """Where someone lands: a seller (or admin) on Today, a pure manager on the outcomes
+    they are there to see."""
+    if user.can_see_records:
+        return "/today"
+    return "/reports/team" if user.is_manager else "/account"
 
 
 # ---- public: login, setup --------------------------------------------------

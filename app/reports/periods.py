@@ -4,6 +4,8 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from functools import cached_property
 
+from babel.dates import format_skeleton
+
 from app.core.i18n import N_
 
 PERIODS = {
@@ -65,3 +67,15 @@ def quarter_of(month: str) -> str:
     """'2026-05' -> '2026 Q2'."""
     year, m = month.split("-")
     return f"{year} Q{(int(m) - 1) // 3 + 1}"
+
+
+def month_label(month: str, language: str) -> str:
+    """'2026-11' -> 'Nov 2026' / 'nov. 2026': the key stays for machines, people read this."""
+    year, m = month.split("-")
+    return format_skeleton("yMMM", date(int(year), int(m), 1), locale=language)
+
+
+def quarter_label(quarter: str, language: str) -> str:
+    """'2025 Q4' -> 'Q4 2025' / 'T4 2025'."""
+    year, q = quarter.split(" Q")
+    return format_skeleton("yQQQ", date(int(year), 3 * int(q) - 2, 1), locale=language)

@@ -8,10 +8,9 @@ from fastapi.responses import Response
 
 from app.auth.deps import MANAGERS, RECORDS, ManagerUser, RecordUser, SessionDep
 from app.core.clock import user_today
-from app.core.money import from_minor
 from app.core.templating import localizer_for, render
-from app.reports import charts, mine, team
-from app.reports.periods import PERIODS, period_for
+from app.reports import figures, mine, team
+from app.reports.periods import PERIODS, month_label, period_for, quarter_label
 
 router = APIRouter(include_in_schema=False)
 managers = APIRouter(include_in_schema=False)
@@ -26,24 +25,13 @@ def mount(app: FastAPI) -> None:
 def my_reports(request: Request, session: SessionDep, user: RecordUser, period: str = ""):
     loc = localizer_for(request)
     reports = mine.my_reports(session, user, period_for(period, user_today(user)), loc)
-    main = reports.currencies[0]
-    kinds = {"call": "Call", "meeting": "Meeting", "email": "Email", "note": "Note"}
     context = {
         "r": reports,
         "periods": PERIODS,
-        "charts": charts,
-        "kinds": list(kinds),
-        # Charts in the main currency; the tables below them hold every currency.
-        "pipeline_series": [
-            (main, [float(from_minor(line.value.get(main, 0), main)) for line in reports.pipeline])
-        ],
-        "won_series": [
-            (main, [float(from_minor(m.get(main, 0), main)) for m in reports.won_by_month.values()])
-        ],
-        "activity_series": [
-            (loc.gettext(label), [reports.activities[w][kind] for w in reports.weeks])
-            for kind, label in kinds.items()
-        ],
+        "charts": figures.my_charts(reports, loc),
+        "kinds": figures.ACTIVITY_KINDS,
+        "month_label": lambda m: month_label(m, loc.language),
+        "week_label": lambda w: figures.week_label(w, loc),
     }
     return render(request, "reports/mine.html", context)
 
@@ -61,6 +49,9 @@ def team_outcomes(request: Request, session: SessionDep, user: ManagerUser, peri
     context = {
         "o": outcomes,
         "periods": PERIODS,
+        "charts": figures.team_charts(outcomes.tables, outcomes.k, loc),
+        "row_labels": lambda shown: figures.row_labels(shown, loc),
+        "quarter_label": lambda q: quarter_label(q, loc.language),
         "cell_text": lambda shown, column: team.shown_text(shown, column, loc, outcomes.k),
     }
     return render(request, "reports/team.html", context)
@@ -74,7 +65,13 @@ def team_outcomes_csv(request: Request, session: SessionDep, user: ManagerUser, 
     out = io.StringIO()
     writer = csv.writer(out)
     writer.writerow(
-        [loc.gettext("Table"), loc.gettext("Row"), loc.gettext("Column"), loc.gettext("Value")]
+        [
+            loc.gettext("Table"),
+            loc.gettext("Row"),
+            loc.gettext("Column"),
+            loc.gettext("Value"),
+            loc.gettext("Key"),
+        ]
     )
     for row in team.csv_rows(outcomes, loc):
         writer.writerow(row)

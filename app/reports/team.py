@@ -14,7 +14,7 @@ from app.core.access import require_manager
 from app.core.i18n import N_
 from app.customers.models import Organization
 from app.deals.models import Deal, Stage
-from app.reports.periods import Period, quarter_of
+from app.reports.periods import Period, month_label, quarter_label, quarter_of
 from app.reports.suppression import Cell, Column, ShownTable, Table, suppress
 from app.satisfaction.models import SurveyTally
 
@@ -264,35 +264,35 @@ def shown_text(shown, column, loc, k: int) -> str:
     return loc.number(shown.value)
 
 
+def row_texts(table: Table, loc) -> list[str]:
+    """What people read for each row: a month or quarter in their language (the keys, such
+    as '2026-11', stay in the API and the CSV's key column for machines)."""
+    if table.row_label == "Month":
+        return [month_label(m, loc.language) for m in table.rows]
+    if table.row_label == "Quarter":
+        return [quarter_label(q, loc.language) for q in table.rows]
+    return list(table.rows)
+
+
 def csv_rows(outcomes: TeamOutcomes, loc):
+    """(table, row as read, column, value, row key) for every shown cell."""
     for shown in outcomes.tables:
         table = shown.table
         title = loc.gettext(table.title)
         columns = table.columns
-        for label, cells in zip(table.rows, shown.cells, strict=True):
-            for column, cell in zip(columns, cells, strict=True):
-                yield [
-                    title,
-                    label,
-                    loc.gettext(column.label),
-                    shown_text(cell, column, loc, outcomes.k),
-                ]
-        for label, cells in shown.subtotals:
-            for column, cell in zip(columns, cells, strict=True):
-                yield [
-                    title,
-                    label,
-                    loc.gettext(column.label),
-                    shown_text(cell, column, loc, outcomes.k),
-                ]
+        lines = list(zip(row_texts(table, loc), table.rows, shown.cells, strict=True))
+        lines += [(quarter_label(key, loc.language), key, cells) for key, cells in shown.subtotals]
         if shown.totals is not None:
-            for column, cell in zip(columns, shown.totals, strict=True):
-                if cell is not None:
+            lines.append((loc.gettext("Total"), "total", shown.totals))
+        for text, key, cells in lines:
+            for column, cell in zip(columns, cells, strict=True):
+                if cell is not None or key != "total":
                     yield [
                         title,
-                        loc.gettext("Total"),
+                        text,
                         loc.gettext(column.label),
                         shown_text(cell, column, loc, outcomes.k),
+                        key,
                     ]
 
 
@@ -315,11 +315,17 @@ def as_json(outcomes: TeamOutcomes, loc) -> dict:
                     for c in table.columns
                 ],
                 "rows": [
-                    {"label": label, "cells": [_json_cell(c) for c in cells]}
-                    for label, cells in zip(table.rows, shown.cells, strict=True)
+                    {"label": label, "text": text, "cells": [_json_cell(c) for c in cells]}
+                    for label, text, cells in zip(
+                        table.rows, row_texts(table, loc), shown.cells, strict=True
+                    )
                 ],
                 "subtotals": [
-                    {"label": label, "cells": [_json_cell(c) for c in cells]}
+                    {
+                        "label": label,
+                        "text": quarter_label(label, loc.language),
+                        "cells": [_json_cell(c) for c in cells],
+                    }
                     for label, cells in shown.subtotals
                 ],
                 "totals": [_json_cell(c) for c in shown.totals] if shown.totals else None,

@@ -49,7 +49,7 @@ def test_demo_loads_a_team_and_a_demo_sellers_today_shows_follow_ups(data_dir, c
     with Session(engine) as session:
         count = lambda model: session.exec(select(func.count()).select_from(model)).one()  # noqa: E731
         assert (count(User), count(Organization), count(Contact), count(Activity)) == (
-            5,
+            8,
             200,
             1000,
             3000,

@@ -1,5 +1,6 @@
 """Reports through HTTP: mine are mine; the team's are K-suppressed on page, CSV and API."""
 
+import re
 from datetime import date, timedelta
 from decimal import Decimal
 
@@ -7,6 +8,7 @@ import pytest
 
 from app.deals.models import DealMove
 from app.deals.service import move_deal
+from tests.factories import PASSWORD
 
 THIS_MONTH = date.today().replace(day=1) + timedelta(days=2)
 
@@ -93,3 +95,100 @@ def test_the_group_size_never_drops_below_three(client_for, manager, make_user, 
     win(a)
     win(b)
     assert "fewer than 3 contributors" in client_for(manager).get("/reports/team").text
+
+
+FRENCH_MONTHS = [
+    "janv.",
+    "févr.",
+    "mars",
+    "avr.",
+    "mai",
+    "juin",
+    "juil.",
+    "août",
+    "sept.",
+    "oct.",
+    "nov.",
+    "déc.",
+]
+TODAY = date.today()
+QUARTER = (TODAY.month - 1) // 3 + 1
+
+
+def _section(page: str, marker: str) -> str:
+    return page.split(marker)[1].split("</section>")[0]
+
+
+def _svg(section: str) -> str:
+    return section.split("<svg")[1].split("</svg>")[0]
+
+
+def test_team_outcomes_read_months_and_quarters_in_the_readers_language(
+    client_for, api_for, manager, make_user, win
+):
+    for seller in _team(make_user, 3):
+        win(seller)
+    key = TODAY.strftime("%Y-%m")
+    english = _section(client_for(manager).get("/reports/team").text, 'id="table-revenue"')
+    assert f"{TODAY:%b} {TODAY.year}" in english and f"Q{QUARTER} {TODAY.year}" in english
+    assert key not in english
+    french_client = client_for(manager)
+    french_client.headers["Accept-Language"] = "fr-FR,fr;q=0.9"
+    french = _section(french_client.get("/reports/team").text, 'id="table-revenue"')
+    assert f"{FRENCH_MONTHS[TODAY.month - 1]} {TODAY.year}" in french
+    assert f"T{QUARTER} {TODAY.year}" in french and key not in french
+    # The CSV reads like the page and keeps the machine key in its own column.
+    csv = french_client.get("/reports/team.csv").text
+    assert f"{FRENCH_MONTHS[TODAY.month - 1]} {TODAY.year}" in csv and f",{key}\r\n" in csv
+    api = api_for(manager).get("/api/v1/reports/team").json()
+    revenue = next(t for t in api["tables"] if t["key"] == "revenue")
+    row = next(r for r in revenue["rows"] if r["label"] == key)
+    assert row["text"] == f"{TODAY:%b} {TODAY.year}"
+
+
+def test_my_reports_name_months_in_french_for_a_french_reader(client_for, seller, win):
+    win(seller)
+    client = client_for(seller)
+    client.headers["Accept-Language"] = "fr"
+    won = _section(client.get("/reports").text, 'aria-labelledby="h-won"')
+    assert f"{FRENCH_MONTHS[TODAY.month - 1]} {TODAY.year}" in won
+    assert TODAY.strftime("%Y-%m") not in won
+
+
+def test_a_chart_has_a_value_axis_and_the_value_of_its_bar(client_for, seller, win):
+    win(seller, "1200")
+    svg = _svg(_section(client_for(seller).get("/reports").text, 'aria-labelledby="h-won"'))
+    ticks = re.findall(r'class="tick">([^<]+)<', svg)
+    assert ticks == ["€0", "€500", "€1K", "€1.5K"]
+    assert re.findall(r'class="value">([^<]+)<', svg) == ["€1.2K"]
+    # Hidden from assistive technology (the table is the accessible version), never stretched.
+    assert 'aria-hidden="true"' in svg and "preserveAspectRatio" not in svg
+
+
+def test_an_empty_period_shows_a_sentence_instead_of_a_chart(client_for, seller, manager):
+    won = _section(client_for(seller).get("/reports").text, 'aria-labelledby="h-won"')
+    assert "No deal won in this period yet." in won and "<svg" not in won
+    team = _section(client_for(manager).get("/reports/team").text, 'id="table-revenue"')
+    assert "No deal won in this period yet." in team and "<svg" not in team
+
+
+def test_a_suppressed_cell_is_a_gap_in_the_chart_with_its_note(client_for, manager, make_user, win):
+    a, b = _team(make_user, 2)
+    win(a, "1000")
+    win(b, "2000")
+    svg = _svg(_section(client_for(manager).get("/reports/team").text, 'id="table-revenue"'))
+    assert "fewer than 3 contributors" in svg
+    assert 'class="value"' not in svg and "<rect" not in svg
+
+
+def test_a_pure_manager_lands_on_team_outcomes(anon, client_for, make_user):
+    boss = make_user("boss@example.test", is_manager=True)
+    playing_coach = make_user("coach@example.test", is_manager=True, is_seller=True)
+    page = anon.get("/login")
+    token = re.search(r'name="csrf_token" value="([^"]+)"', page.text).group(1)
+    landed = anon.post(
+        "/login", data={"email": boss.email, "password": PASSWORD, "csrf_token": token}
+    )
+    assert landed.headers["location"] == "/reports/team"
+    assert anon.get("/").headers["location"] == "/reports/team"
+    assert client_for(playing_coach).get("/").headers["location"] == "/today"
