@@ -15,6 +15,76 @@
     }
   });
 
+  // ---- layout: menus, scroll regions, focus after a refused form --------------
+
+  // The navigation menus are <details>: they work without script; with it they also close
+  // on Escape, on a click elsewhere, and when another one opens.
+  function closeMenus(except) {
+    document.querySelectorAll("details.menu[open]").forEach(function (menu) {
+      if (menu !== except) menu.removeAttribute("open");
+    });
+  }
+
+  document.addEventListener("toggle", function (event) {
+    var menu = event.target;
+    if (menu.matches && menu.matches("details.menu") && menu.open) closeMenus(menu);
+  }, true);
+
+  document.addEventListener("click", function (event) {
+    if (!event.target.closest("details.menu")) closeMenus(null);
+  });
+
+  document.addEventListener("keydown", function (event) {
+    if (event.key !== "Escape") return;
+    var open = document.querySelector("details.menu[open]");
+    if (!open) return;
+    open.removeAttribute("open");
+    var summary = open.querySelector("summary");
+    if (summary) summary.focus();
+  });
+
+  // A region that scrolls sideways must be reachable and named for keyboard and screen
+  // reader users; only the ones that do overflow get a tab stop.
+  function labelScrollRegions() {
+    document.querySelectorAll(".table-wrap, .board").forEach(function (region) {
+      if (region.dataset.scrollManaged === undefined && region.hasAttribute("tabindex")) return;
+      var overflows = region.scrollWidth > region.clientWidth + 1;
+      if (overflows) {
+        region.dataset.scrollManaged = "";
+        region.setAttribute("tabindex", "0");
+        region.setAttribute("role", "region");
+        if (!region.hasAttribute("aria-label") && !region.hasAttribute("aria-labelledby")) {
+          var caption = region.querySelector("caption");
+          var heading = region.closest("section, .card, main");
+          heading = heading && heading.querySelector("h1, h2, h3");
+          var name = (caption || heading || document.querySelector("h1") || {}).textContent;
+          if (name) region.setAttribute("aria-label", name.trim());
+        }
+      } else if (region.dataset.scrollManaged !== undefined) {
+        region.removeAttribute("tabindex");
+        region.removeAttribute("role");
+      }
+    });
+  }
+
+  // After a refused form the server puts autofocus on the first field in error; this also
+  // covers fields it did not render with the field macro, in page order.
+  function focusFirstInvalid() {
+    var first = document.querySelector("main [aria-invalid=true]");
+    if (first && document.activeElement !== first) first.focus();
+  }
+
+  document.addEventListener("DOMContentLoaded", function () {
+    labelScrollRegions();
+    focusFirstInvalid();
+  });
+  document.addEventListener("htmx:afterSettle", labelScrollRegions);
+  var resizing = null;
+  window.addEventListener("resize", function () {
+    clearTimeout(resizing);
+    resizing = setTimeout(labelScrollRegions, 150);
+  });
+
   function dialog() { return document.getElementById("quick-entry"); }
 
   function typing(target) {
