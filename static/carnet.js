@@ -127,8 +127,23 @@
     return true;
   }
 
+  // J and K walk a list's rows (Today's Log links), so a morning's calls need no mouse.
+  function stepRows(by) {
+    var rows = Array.prototype.slice.call(document.querySelectorAll("#main [data-row-key]"));
+    if (!rows.length) return false;
+    var at = rows.indexOf(document.activeElement);
+    var next = at === -1 ? (by > 0 ? 0 : rows.length - 1) : Math.min(Math.max(at + by, 0), rows.length - 1);
+    rows[next].focus();
+    rows[next].scrollIntoView({ block: "nearest" });
+    return true;
+  }
+
   document.addEventListener("keydown", function (event) {
     if (event.defaultPrevented || event.ctrlKey || event.metaKey || event.altKey) return;
+    if ((event.key === "j" || event.key === "k") && !typing(event.target) && !document.querySelector("dialog[open]")) {
+      if (stepRows(event.key === "j" ? 1 : -1)) event.preventDefault();
+      return;
+    }
     if ((event.key === "n" || event.key === "N") && !typing(event.target) && !document.querySelector("dialog[open]")) {
       // On a contact, organization or deal page, N logs on that record.
       var own = document.querySelector("#main [data-record-entry]");
