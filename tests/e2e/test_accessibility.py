@@ -1,81 +1,130 @@
-"""Every main page, looked at in Chromium at 1280 px and 375 px: a screenshot of each, no
-serious or critical axe-core violation, nothing wider than the screen."""
+"""Every main page, on the demo data, looked at in Chromium at 1280 px and 375 px, as the
+role that uses it: a screenshot of each, no serious or critical axe-core violation, nothing
+wider than the screen."""
 
 from pathlib import Path
 
 import pytest
 from sqlalchemy import update
+from sqlmodel import select
 
-from app.auth.service import create_user
-from app.customers.models import ContactCreate
-from app.customers.service import create_contact
+from app.auth.models import User
+from app.customers.models import Contact, Organization
+from app.deals.models import Deal
+from app.demo import load_demo
 from app.interop.imports.models import ImportJob
+from app.satisfaction.service import create_link, token_of
 from tests.e2e.conftest import ARTIFACTS
-from tests.factories import PASSWORD
 
 AXE = Path(__file__).parent / "vendor" / "axe.min.js"  # axe-core 4.14.1, MPL-2.0
-PAGES = ["/today", "/contacts", "/deals/board", "/imports", "/account", "/reports/mine"]
+WIDTHS = (1280, 375)
 
 
-@pytest.fixture(params=[1280, 375])
-def seller_page(request, live_server, db, browser):
-    base, _engine = live_server
-    email = f"axe{request.param}@example.test"
-    seller = create_user(db, email=email, name="Axel", password=PASSWORD)
-    create_contact(db, seller, ContactCreate(name="Hélène Durand"))
-    db.rollback()
-    # The app's CSP allows no inline script; axe is injected as one, for the test only.
-    context = browser.new_context(locale="en-GB", timezone_id="Europe/Paris", bypass_csp=True)
-    page = context.new_page()
-    page.set_default_timeout(10_000)
-    page.goto(f"{base}/login")
-    page.fill("#f-email", seller.email)
-    page.fill("#f-password", PASSWORD)
-    page.click("button[type=submit]")
-    page.wait_for_url(f"{base}/today")
-    page.set_viewport_size({"width": request.param, "height": 900})
-    yield base, page, request.param
-    context.close()
+@pytest.fixture(scope="module")
+def demo(live_server):
+    """The demo team and customers, once for the module: (accounts by role, a few ids)."""
+    _base, engine = live_server
+    from sqlmodel import Session
+
+    with Session(engine, expire_on_commit=False) as session:
+        accounts = load_demo(session)
+        session.commit()
+        seller_email = next(a[0] for a in accounts if a[2] == "seller")
+        seller = session.exec(select(User).where(User.email == seller_email)).one()
+        contact = session.exec(
+            select(Contact).where(Contact.owner_id == seller.id).order_by(Contact.id)
+        ).first()
+        org = session.exec(select(Organization).order_by(Organization.id)).first()
+        deal = session.exec(
+            select(Deal).where(Deal.owner_id == seller.id).order_by(Deal.id)
+        ).first()
+        token = token_of("e2e", create_link(session, seller, contact, "nps"))
+    return {role: (email, password) for email, password, role in accounts}, {
+        "contact": contact.id,
+        "organization": org.id,
+        "deal": deal.id,
+        "survey": token,
+    }
 
 
 def _violations(page) -> list[str]:
     page.add_script_tag(path=str(AXE))
-    found = page.evaluate(
+    return page.evaluate(
         "async () => (await axe.run(document, {resultTypes: ['violations']})).violations"
         ".filter(v => ['serious', 'critical'].includes(v.impact))"
         ".map(v => v.id + ': ' + v.nodes.map(n => n.target.join(' ')).slice(0, 3).join(', '))"
     )
-    return found
 
 
-def _import_pages(base, page, tmp_path) -> list[str]:
-    """The import's own states: the mapping, and an import that was interrupted."""
+def _signed_in(browser, base, account, width):
+    # The app's CSP allows no inline script; axe is injected as one, for the test only.
+    context = browser.new_context(locale="en-GB", timezone_id="Europe/Paris", bypass_csp=True)
+    page = context.new_page()
+    page.set_default_timeout(15_000)
+    page.set_viewport_size({"width": width, "height": 900})
+    if account:
+        email, password = account
+        page.goto(f"{base}/login")
+        page.fill("#f-email", email)
+        page.fill("#f-password", password)
+        page.click("button[type=submit]")
+        page.wait_for_load_state()
+    return context, page
+
+
+def _import_preview(base, page, tmp_path) -> str:
     path = tmp_path / "people.csv"
-    path.write_text("Name,Email\nAnne,anne@example.test\n")
+    path.write_text("Nom;Prénom;Email\nDurand;Anne;anne@example.test\nPetit;Marc;pas-un-email@\n")
     page.goto(f"{base}/imports")
     page.set_input_files("#f-file", str(path))
     page.get_by_role("button", name="Continue").click()
     page.wait_for_selector("#mapping-form")
-    return [page.url.removeprefix(base)]
+    return page.url.removeprefix(base)
 
 
-def test_main_pages_have_no_serious_accessibility_violation(seller_page, tmp_path, live_server):
-    base, page, width = seller_page
-    _base, engine = live_server
-    paths = PAGES + _import_pages(base, page, tmp_path)
-    with engine.begin() as conn:  # that import, as a restart would leave it
-        conn.execute(
-            update(ImportJob)
-            .where(ImportJob.id == int(paths[-1].split("/")[-1]))
-            .values(status="interrupted")
-        )
+def _look(page, base, path, name, width) -> list[str]:
+    page.goto(base + path)
+    page.wait_for_load_state()
+    page.screenshot(path=str(ARTIFACTS / f"axe-{name}-{width}px.png"), full_page=True)
+    found = _violations(page)
+    if page.evaluate("document.documentElement.scrollWidth") > width:
+        found.append("wider than the screen")
+    return found
+
+
+@pytest.mark.parametrize("width", WIDTHS)
+def test_main_pages_have_no_serious_accessibility_violation(
+    live_server, browser, demo, width, tmp_path
+):
+    base, engine = live_server
+    accounts, ids = demo
+    seller_pages = {
+        "today": "/today",
+        "contacts": "/contacts",
+        "contact": f"/contacts/{ids['contact']}",
+        "organization": f"/organizations/{ids['organization']}",
+        "board": "/deals/board",
+        "deal": f"/deals/{ids['deal']}",
+        "my-reports": "/reports",
+        "account": "/account",
+    }
     problems = {}
-    for path in paths:
-        page.goto(base + path)
-        name = path.strip("/").replace("/", "-") or "home"
-        page.screenshot(path=str(ARTIFACTS / f"axe-{name}-{width}px.png"), full_page=True)
-        found = _violations(page)
-        wide = page.evaluate("document.documentElement.scrollWidth") > width
-        if found or wide:
-            problems[path] = found + (["wider than the screen"] if wide else [])
-    assert problems == {}
+    context, page = _signed_in(browser, base, accounts["seller"], width)
+    for name, path in seller_pages.items():
+        problems[name] = _look(page, base, path, name, width)
+    preview = _import_preview(base, page, tmp_path)
+    problems["import-preview"] = _look(page, base, preview, "import-preview", width)
+    with engine.begin() as conn:  # that import, as a restart would leave it
+        job_id = int(preview.rstrip("/").split("/")[-1])
+        conn.execute(update(ImportJob).where(ImportJob.id == job_id).values(status="interrupted"))
+    problems["import-interrupted"] = _look(page, base, preview, "import-interrupted", width)
+    context.close()
+    for role, name, path in [
+        ("manager", "team-outcomes", "/reports/team"),
+        ("admin", "admin-accounts", "/admin/users"),
+        (None, "survey", f"/s/{ids['survey']}"),
+    ]:
+        context, page = _signed_in(browser, base, accounts.get(role), width)
+        problems[name] = _look(page, base, path, name, width)
+        context.close()
+    assert {name: found for name, found in problems.items() if found} == {}

@@ -38,7 +38,7 @@ def test_a_sellers_morning_from_today_log_the_first_overdue_call_and_its_next_st
     first = page.locator("section.follow-ups.overdue li.follow-up").first
     row_id = int(first.get_attribute("id").removeprefix("follow-up-"))
     what = first.locator(".what strong").inner_text()
-    contact = first.locator(".what a").inner_text()
+    contact = first.locator(".who a").inner_text()
     keys: list[str] = []  # keys pressed to drive the page, beside the words typed
     typed: list[str] = []
 
