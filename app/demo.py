@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import insert
+from sqlalchemy import insert, text
 from sqlmodel import Session, select
 
 from app.activities.models import Activity, FollowUp
@@ -22,6 +22,19 @@ from app.core.text import fold
 from app.customers.models import Contact, Organization
 from app.customers.service import contact_search_text, organization_search_text, sort_key
 from app.deals.models import Deal, DealContact, Stage
+from app.demo_words import (
+    DEAL_TITLES,
+    FIRST,
+    KINDS,
+    LAST,
+    LOSS_REASONS,
+    NEXT,
+    ORG_A,
+    ORG_B,
+    TAGS,
+    TEXTS,
+    TITLES,
+)
 from app.documents.models import Document, DocumentVersion
 from app.satisfaction.models import (
     SurveyLink,
@@ -30,127 +43,6 @@ from app.satisfaction.models import (
     band_of,
     points_of,
 )
-
-FIRST = [
-    "Hélène",
-    "Léa",
-    "Chloé",
-    "Zoé",
-    "Amélie",
-    "Noémie",
-    "Cécile",
-    "Inès",
-    "Manon",
-    "Camille",
-    "Jérôme",
-    "François",
-    "Loïc",
-    "Benoît",
-    "Théo",
-    "Mathis",
-    "Hugo",
-    "Lucas",
-    "Émile",
-    "Gaëtan",
-    "Anna",
-    "Sarah",
-    "Emma",
-    "Olivia",
-    "James",
-    "Oliver",
-    "Henry",
-    "Grace",
-    "Daniel",
-    "Sophie",
-]
-LAST = [
-    "Martin",
-    "Bernard",
-    "Dubois",
-    "Thomas",
-    "Robert",
-    "Richard",
-    "Petit",
-    "Durand",
-    "Leroy",
-    "Moreau",
-    "Simon",
-    "Laurent",
-    "Lefèvre",
-    "Michel",
-    "Garcia",
-    "Fournier",
-    "Lambert",
-    "Rousseau",
-    "Girard",
-    "Bonnet",
-    "Dupont",
-    "Mercier",
-    "Blanc",
-    "Guérin",
-    "Faure",
-    "Smith",
-    "Jones",
-    "Brown",
-    "Taylor",
-    "Wilson",
-    "Müller",
-    "Nguyen",
-    "Rossi",
-    "Ferreira",
-    "Kowalski",
-    "O'Brien",
-]
-ORG_A = [
-    "Atelier",
-    "Boulangerie",
-    "Cabinet",
-    "Studio",
-    "Maison",
-    "Groupe",
-    "Ateliers",
-    "Brasserie",
-    "Garage",
-    "Pharmacie",
-    "Imprimerie",
-    "Agence",
-    "Clinique",
-    "Domaine",
-    "Librairie",
-    "Northwind",
-]
-ORG_B = [
-    "du Lac",
-    "Saint-Éloi",
-    "des Alpes",
-    "Lumière",
-    "Horizon",
-    "Bellevue",
-    "Côte Sud",
-    "Riviera",
-    "Mistral",
-    "Océane",
-    "Trading",
-    "Labs",
-    "Consulting",
-    "& Fils",
-    "Numérique",
-    "Express",
-]
-TAGS = ["prospect", "client", "vip", "partner", "retail", "industry", "services", "public"]
-TITLES = ["CEO", "Directrice achats", "Head of Sales", "Gérant", "Office manager", "CFO", "", ""]
-TEXTS = [
-    "Called about the renewal; they want a revised quote.",
-    "Rendez-vous sur site, visite de l'atelier et présentation de l'offre.",
-    "Sent the brochure and pricing by email.",
-    "Relance téléphonique, pas de réponse, message laissé.",
-    "Budget confirmed for Q1; decision by the board next month.",
-    "Discussion sur les délais de livraison, inquiets pour janvier.",
-    "Note: prefers to be called in the morning.",
-    "Démo réalisée, très bon accueil de l'équipe.",
-]
-NEXT = ["Send the quote", "Rappeler", "Follow up on the demo", "Envoyer le contrat", "Check budget"]
-KINDS = ["call", "call", "email", "meeting", "note"]
 
 
 @dataclass
@@ -198,9 +90,9 @@ def generate(session: Session, sizes: Sizes, seller_ids: list[int], seed: int = 
         row["created_at"] = row["updated_at"] = now
         row["owner_id"] = seller_ids[i % len(seller_ids)] if seller_ids else None
         org_rows.append(row)
-    first_org_id = (
-        session.exec(select(Organization.id).order_by(Organization.id.desc())).first() or 0
-    ) + 1
+    first_org_id = _next_id(session, Organization)
+    for i, row in enumerate(org_rows):
+        row["id"] = first_org_id + i
     for batch in _batched(org_rows):
         session.execute(insert(Organization), batch)
     org_names = {first_org_id + i: r["name"] for i, r in enumerate(org_rows)}
@@ -224,9 +116,9 @@ def generate(session: Session, sizes: Sizes, seller_ids: list[int], seed: int = 
         row["owner_id"] = seller_ids[i % len(seller_ids)] if seller_ids else None
         contact_rows.append(row)
         contact_orgs.append(org_id)
-    first_contact_id = (
-        session.exec(select(Contact.id).order_by(Contact.id.desc())).first() or 0
-    ) + 1
+    first_contact_id = _next_id(session, Contact)
+    for i, row in enumerate(contact_rows):
+        row["id"] = first_contact_id + i
     for batch in _batched(contact_rows):
         session.execute(insert(Contact), batch)
 
@@ -236,9 +128,7 @@ def generate(session: Session, sizes: Sizes, seller_ids: list[int], seed: int = 
 
     activity_rows, follow_ups = [], []
     total = sizes.activities + sizes.busy_contact_activities
-    first_activity_id = (
-        session.exec(select(Activity.id).order_by(Activity.id.desc())).first() or 0
-    ) + 1
+    first_activity_id = _next_id(session, Activity)
     for i in range(total):
         if len(activity_rows) >= 50_000:
             # Insert as we go: a million rows never sit in memory at once.
@@ -250,6 +140,7 @@ def generate(session: Session, sizes: Sizes, seller_ids: list[int], seed: int = 
         occurred = now - timedelta(minutes=rng.randint(5, 180 * 24 * 60))
         activity_rows.append(
             {
+                "id": first_activity_id + i,
                 "kind": rng.choice(KINDS),
                 "occurred_at": occurred,
                 "occurred_week": week_of(occurred),
@@ -299,7 +190,28 @@ def generate(session: Session, sizes: Sizes, seller_ids: list[int], seed: int = 
     for batch in _batched(follow_ups):
         session.execute(insert(FollowUp), batch)
     _generate_answers(session, rng, sizes, seller_ids, first_contact_id, now)
+    _catch_up_sequences(session, (Organization, Contact, Deal, Activity))
     session.commit()
+
+
+def _next_id(session: Session, model) -> int:
+    """The ids rows are written with: contiguous from the largest, so rows can refer to each
+    other before they exist (on PostgreSQL the sequence may be ahead after rolled-back
+    inserts; explicit ids do not depend on it, and it is caught up afterwards)."""
+    return (session.exec(select(model.id).order_by(model.id.desc())).first() or 0) + 1
+
+
+def _catch_up_sequences(session: Session, models) -> None:
+    if session.get_bind().dialect.name != "postgresql":
+        return
+    for model in models:
+        table = model.__tablename__
+        session.execute(
+            text(
+                f"SELECT setval(pg_get_serial_sequence('\"{table}\"', 'id'), "
+                f'(SELECT coalesce(max(id), 1) FROM "{table}"))'
+            )
+        )
 
 
 def _generate_answers(session, rng, sizes, seller_ids, first_contact_id, now) -> None:
@@ -370,16 +282,12 @@ def _a_win(rng, k: int, seller_ids: list[int], now: datetime, today) -> tuple[in
     return owner, min(datetime.combine(won_day, time(12), tzinfo=UTC), now)
 
 
-DEAL_TITLES = ["Bread oven", "Cold room", "Mixer", "Service contract", "Display case", "Training"]
-LOSS_REASONS = ["Too expensive", "Chose a competitor", "Project postponed"]
-
-
 def _generate_deals(session, rng, sizes, seller_ids, first_contact_id, contact_orgs, now, today):
     """Deals over every stage; the first is on the busy contact, with documents and history."""
     if not sizes.deals or not sizes.contacts:
         return None
     stages = list(session.exec(select(Stage).order_by(Stage.position)))
-    first_deal_id = (session.exec(select(Deal.id).order_by(Deal.id.desc())).first() or 0) + 1
+    first_deal_id = _next_id(session, Deal)
     won_stage = next((s for s in stages if s.kind == "won"), None)
     others = [s for s in stages if s is not won_stage] or stages
     rows, links = [], []
@@ -409,6 +317,7 @@ def _generate_deals(session, rng, sizes, seller_ids, first_contact_id, contact_o
         title = f"{rng.choice(DEAL_TITLES)} {i + 1}"
         rows.append(
             {
+                "id": first_deal_id + i,
                 "title": title,
                 "title_key": fold(title),
                 "organization_id": contact_orgs[index],

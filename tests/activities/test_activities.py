@@ -129,7 +129,7 @@ def test_today_sorts_overdue_today_and_next_days(
     due_today = page.split('id="h-today"')[1].split("</section>")[0]
     soon = page.split('id="h-soon"')[1].split("</section>")[0]
     assert "Late" in overdue and "Now" in due_today and "Soon" in soon
-    assert "Later" not in page
+    assert "<strong>Later</strong>" not in page
 
 
 def test_a_follow_up_is_marked_done_and_rescheduled_in_place(
