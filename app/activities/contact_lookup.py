@@ -14,7 +14,7 @@ import re
 from dataclasses import dataclass
 from datetime import date
 
-from sqlalchemy import Integer, and_, case, column, func, literal_column, or_, text
+from sqlalchemy import Integer, and_, case, column, func, literal_column, or_, text, true
 from sqlmodel import Session, select
 
 from app.activities.models import Activity, FollowUp
@@ -89,6 +89,27 @@ def _word_ids(session: Session, words: list[str]):
     return _tsquery(words)
 
 
+def _containing(session: Session, terms: list[str], columns):
+    """Contacts containing every term (each of three letters or more): through SQLite's
+    trigram index (migration 0012); elsewhere the caller's LIKE reads the contacts."""
+    if session.get_bind().dialect.name != "sqlite":
+        return select(*columns)
+    phrases = []
+    for term in terms:
+        variants = [term]
+        if term.isdigit() and term.startswith("0") and len(term) >= 4:
+            variants.append(term[1:])  # the trunk 0, as in _contains
+        quoted = " OR ".join('"' + v.replace('"', '""') + '"' for v in variants)
+        phrases.append(f"({quoted})")
+    found = (
+        text("SELECT rowid AS contact_id FROM contact_trigrams WHERE contact_trigrams MATCH :m")
+        .bindparams(m=" AND ".join(phrases))
+        .columns(column("contact_id", Integer))
+        .subquery("inside")
+    )
+    return select(*columns).select_from(found).join(Contact, Contact.id == found.c.contact_id)
+
+
 def _contains(term: str):
     conditions = [Contact.search_text.like(f"%{_escape(term)}%", escape="\\")]
     if term.isdigit() and term.startswith("0") and len(term) >= 4:
@@ -150,22 +171,42 @@ def find_contacts(session: Session, user: User, query: str, limit: int = 8) -> l
         ),
         1,
     )
-    # Then the contacts I look after, then everyone's, by name: one query, mine first.
-    others = case((Contact.owner_id == user.id, 2), else_=3)
-    rows = session.exec(
-        _by_words(session, words, (*columns, others))
-        .where(live)
-        .order_by(others, Contact.sort_key, Contact.id)
-        .limit(limit)
-    ).all()
-    for contact_id, searched, sort_key, rank in rows:
-        take([(contact_id, searched, sort_key)], rank)
-    if sum(1 for key in found.values() if key[0] == 0) < limit and len(words[0]) >= 3:
-        # Too few word starts: letters inside words fill the list. A scan, so only for
-        # three letters or more, where an inner match means something, and rare.
+    # Then the contacts I look after, then everyone's, by name.
+    if max(map(len, words)) >= 3:
+        # Few contacts match a word of three letters: read them from the index and sort
+        # them, mine first, in one query.
+        others = case((Contact.owner_id == user.id, 2), else_=3)
+        rows = session.exec(
+            _by_words(session, words, (*columns, others))
+            .where(live)
+            .order_by(others, Contact.sort_key, Contact.id)
+            .limit(limit)
+        ).all()
+        for contact_id, searched, sort_key, rank in rows:
+            take([(contact_id, searched, sort_key)], rank)
+    else:
+        # Thousands match one or two letters: walk the name index and stop at the first.
+        by_name = (Contact.sort_key, Contact.id)
+        for rank, scope in ((2, Contact.owner_id == user.id), (3, true())):
+            take(
+                session.exec(
+                    select(*columns)
+                    .where(live, scope, _word_ids(session, words))
+                    .order_by(*by_name)
+                    .limit(limit)
+                ),
+                rank,
+            )
+    long_terms = [t for t in terms if len(t) >= 3]
+    if sum(1 for key in found.values() if key[0] == 0) < limit and long_terms:
+        # Too few word starts: letters inside words fill the list (three letters or more,
+        # where an inner match means something).
         take(
             session.exec(
-                select(*columns).where(live, contains).order_by(Contact.sort_key).limit(limit)
+                _containing(session, long_terms, columns)
+                .where(live, contains)
+                .order_by(Contact.sort_key)
+                .limit(limit)
             ),
             3,
         )

@@ -111,3 +111,14 @@ def test_archived_contacts_are_not_suggested(client_for, seller, contact_of):
 def test_what_was_typed_can_become_a_new_contact(client_for, seller):
     page = client_for(seller).get("/quick/contacts", params={"contact_query": "Nadia Sow"}).text
     assert 'data-create="Nadia Sow"' in page
+
+
+def test_letters_inside_a_name_find_it_when_no_word_starts_with_them(
+    client_for, seller, other_seller, contact_of
+):
+    contact_of(other_seller, "Luc Aubenas")
+    contact_of(other_seller, "Marie Martin")
+    client = client_for(seller)
+    assert _names(client, "ubena") == ["Luc Aubenas"]
+    assert _names(client, "ubena luc") == ["Luc Aubenas"]
+    assert _names(client, "ub") == []  # two letters inside a word mean nothing yet
