@@ -107,3 +107,29 @@ def test_a_new_deal_typed_in_french_keeps_its_amount(client_for, seller, session
     )
     assert r.status_code == 303
     assert session.exec(select(Deal)).one().amount_minor == 120050
+
+
+@pytest.mark.parametrize(
+    ("accept_language", "due"), [("fr-FR", "2027-04-03"), ("en", "2027-03-04")]
+)
+def test_quick_entry_reads_a_date_the_way_the_browsers_language_writes_it(
+    client_for, seller, make_contact, session, accept_language, due
+):
+    from datetime import date
+
+    from app.activities.models import FollowUp
+
+    contact = make_contact()
+    r = client_for(seller).post(
+        "/activities",
+        data={
+            "contact_id": str(contact.id),
+            "kind": "call",
+            "text": "Rendez-vous pris",
+            "next_step": "Visite",
+            "next_step_due": "03/04/2027",
+        },
+        headers={"HX-Request": "true", "Accept-Language": accept_language},
+    )
+    assert r.status_code == 200
+    assert session.exec(select(FollowUp)).one().due_on == date.fromisoformat(due)

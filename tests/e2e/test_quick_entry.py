@@ -79,3 +79,56 @@ def test_pages_fit_a_phone_screen(live_server, db, page):
     ARTIFACTS.mkdir(exist_ok=True)
     page.goto(f"{base}/today")
     page.screenshot(path=str(ARTIFACTS / "today-375px.png"), full_page=True)
+
+
+def _sign_in(page, base, email):
+    page.goto(f"{base}/login")
+    page.fill("#f-email", email)
+    page.fill("#f-password", PASSWORD)
+    page.click("button[type=submit]")
+    page.wait_for_url(f"{base}/today")
+
+
+def test_n_on_a_contact_page_logs_on_that_contact(live_server, db, page):
+    from playwright.sync_api import expect
+
+    base, _engine = live_server
+    seller = _seller_with_customers(db, "nadia-page@example.test")
+    contact = db.exec(select(Contact).where(Contact.name == "Marc Petit")).first()
+    db.rollback()
+    _sign_in(page, base, seller.email)
+    page.goto(f"{base}/contacts/{contact.id}")
+    page.keyboard.press("n")
+    expect(page.locator("#qe-text")).to_be_focused()
+    assert page.locator("#qe-contact").input_value() == "Marc Petit"
+    page.keyboard.type("Called from his page")
+    page.keyboard.press("Enter")
+    page.locator("dialog#quick-entry").wait_for(state="hidden")
+    page.get_by_text("Called from his page").wait_for()
+
+
+def test_quick_entry_creates_the_contact_it_does_not_find_without_leaving_the_dialog(
+    live_server, db, page
+):
+    from playwright.sync_api import expect
+
+    base, _engine = live_server
+    seller = _seller_with_customers(db, "nadia-new@example.test")
+    db.rollback()
+    _sign_in(page, base, seller.email)
+    page.keyboard.press("n")
+    page.keyboard.type("Nadia Sow")
+    create = page.locator("#qe-suggestions [role=option][data-create]")
+    create.wait_for()
+    assert "Create “Nadia Sow”" in create.inner_text()
+    page.keyboard.press("Enter")  # no match: the first option creates
+    expect(page.locator("#qe-new-org")).to_be_focused()
+    assert page.locator("#qe-new-name").input_value() == "Nadia Sow"
+    page.keyboard.type("boulangerie dupont")  # found whatever its case
+    page.locator("#qe-text").fill("First call, wants a visit")
+    page.locator("#qe-text").press("Enter")
+    page.locator("dialog#quick-entry").wait_for(state="hidden")
+    db.rollback()
+    nadia = db.exec(select(Contact).where(Contact.name == "Nadia Sow")).one()
+    dupont = db.exec(select(Contact).where(Contact.name == "Hélène Durand")).first()
+    assert nadia.organization_id == dupont.organization_id
