@@ -190,7 +190,7 @@ def generate(session: Session, sizes: Sizes, seller_ids: list[int], seed: int = 
     for batch in _batched(follow_ups):
         session.execute(insert(FollowUp), batch)
     _generate_answers(session, rng, sizes, seller_ids, first_contact_id, now)
-    _catch_up_sequences(session, (Organization, Contact, Deal, Activity))
+    _catch_up_sequences(session, (Organization, Contact, Deal, Activity, SurveyLink, Document))
     session.commit()
 
 
@@ -218,9 +218,7 @@ def _generate_answers(session, rng, sizes, seller_ids, first_contact_id, now) ->
     """Answered survey links over the last year, CSAT mostly, some NPS."""
     if not sizes.responses or not sizes.contacts:
         return
-    first_link = (
-        session.exec(select(SurveyLink.id).order_by(SurveyLink.id.desc())).first() or 0
-    ) + 1
+    first_link = _next_id(session, SurveyLink)
     links, answers = [], []
     for i in range(sizes.responses):
         kind = "csat" if rng.random() < 0.7 else "nps"
@@ -229,6 +227,7 @@ def _generate_answers(session, rng, sizes, seller_ids, first_contact_id, now) ->
         seller = rng.choice(seller_ids)
         links.append(
             {
+                "id": first_link + i,
                 "nonce": f"demo{i}",
                 "contact_id": contact_id,
                 "created_by": seller,
@@ -361,14 +360,13 @@ def _generate_deals(session, rng, sizes, seller_ids, first_contact_id, contact_o
             for n in range(40)
         ],
     )
-    first_document_id = (
-        session.exec(select(Document.id).order_by(Document.id.desc())).first() or 0
-    ) + 1
+    first_document_id = _next_id(session, Document)
     for d in range(3 if sizes.placeholder_documents else 0):
         session.execute(
             insert(Document),
             [
                 {
+                    "id": first_document_id + d,
                     "kind": "quote" if d == 0 else "other",
                     "title": f"document-{d}.pdf",
                     "deal_id": first_deal_id,

@@ -89,6 +89,6 @@ def browser():
 def page(browser):
     context = browser.new_context(locale="en-GB", timezone_id="Europe/Paris")
     page = context.new_page()
-    page.set_default_timeout(10_000)
+    page.set_default_timeout(20_000)
     yield page
     context.close()

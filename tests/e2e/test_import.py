@@ -50,7 +50,7 @@ def test_a_french_csv_import_in_the_browser(live_server, db, browser, tmp_path):
     path.write_bytes(CSV.encode("cp1252"))
     context = browser.new_context(locale="en-GB", timezone_id="Europe/Paris", bypass_csp=True)
     page = context.new_page()
-    page.set_default_timeout(10_000)
+    page.set_default_timeout(20_000)
 
     page.goto(f"{base}/login")
     page.fill("#f-email", seller.email)

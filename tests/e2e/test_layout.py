@@ -65,7 +65,7 @@ def _log_in(browser, base, email, width, **context):
         **context,
     )
     page = ctx.new_page()
-    page.set_default_timeout(10_000)
+    page.set_default_timeout(20_000)
     page.goto(f"{base}/login")
     page.fill("#f-email", email)
     page.fill("#f-password", PASSWORD)

@@ -44,7 +44,7 @@ def team(live_server):
 def _signed_in(browser, base, email, width, landing):
     context = browser.new_context(locale="en-GB", timezone_id="Europe/Paris", bypass_csp=True)
     page = context.new_page()
-    page.set_default_timeout(10_000)
+    page.set_default_timeout(20_000)
     page.set_viewport_size({"width": width, "height": 900})
     page.goto(f"{base}/login")
     page.fill("#f-email", email)

@@ -22,7 +22,7 @@ def test_a_sellers_morning_from_today_log_the_first_overdue_call_and_its_next_st
     seller = db.exec(select(User).where(User.email == email)).one()
     context = browser.new_context(locale="en-GB", timezone_id="Europe/Paris")
     page = context.new_page()
-    page.set_default_timeout(10_000)
+    page.set_default_timeout(20_000)
     page.set_viewport_size({"width": 1280, "height": 900})
     page.goto(f"{base}/login")
     page.keyboard.type(email)
