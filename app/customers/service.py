@@ -14,7 +14,7 @@ from app.core.errors import FormErrors, NotFound, refusal_rolls_back
 from app.core.i18n import N_
 from app.core.pagination import Page, clamp_limit, decode_cursor, encode_cursor
 from app.core.schema import utcnow
-from app.core.text import fold, like_pattern, phone_digits
+from app.core.text import fold, like_pattern, looks_like_email, looks_like_phone, phone_digits
 from app.customers.models import (
     Contact,
     ContactCreate,
@@ -65,8 +65,14 @@ def sort_key(name: str) -> str:
 
 
 def _check_email(email: str, errors: FormErrors) -> None:
-    if email and ("@" not in email or any(c.isspace() for c in email)):
+    # The same checks as a spreadsheet import's: a form must not take what an import refuses.
+    if email and not looks_like_email(email):
         errors.add("email", N_("Enter a valid email address."))
+
+
+def _check_phone(phone: str | None, errors: FormErrors) -> None:
+    if phone and not looks_like_phone(phone):
+        errors.add("phone", N_("Enter a phone number: digits, spaces and + - . ( ) only."))
 
 
 def contact_search_text(contact: Contact, org_name: str) -> str:
@@ -163,6 +169,9 @@ def create_organization(
 ) -> Organization:
     """With commit=False the caller (an import) commits many records as one."""
     require_records(user)
+    errors = FormErrors()
+    _check_phone(data.phone, errors)
+    errors.raise_if_any()
     org = Organization.model_validate(data)
     org.owner_id = user.id if user.is_seller else None
     org.sort_key = sort_key(org.name)
@@ -195,6 +204,9 @@ def update_organization(
     changes = data.model_dump(exclude_unset=True)
     if changes.get("name") is None:
         changes.pop("name", None)
+    errors = FormErrors()
+    _check_phone(changes.get("phone"), errors)
+    errors.raise_if_any()
     renamed = "name" in changes and changes["name"] != org.name
     before = _values(org, ORGANIZATION_AUDITED)
     org.sqlmodel_update({k: v for k, v in changes.items() if v is not None})
@@ -348,6 +360,7 @@ def create_contact(
     require_records(user)
     errors = FormErrors()
     _check_email(data.email, errors)
+    _check_phone(data.phone, errors)
     org_name = _organization_name(session, data.organization_id, errors)
     errors.raise_if_any()
     contact = Contact.model_validate(data)
@@ -384,6 +397,7 @@ def update_contact(session: Session, user: User, contact: Contact, data: Contact
     if changes.get("email"):
         changes["email"] = changes["email"].lower()
         _check_email(changes["email"], errors)
+    _check_phone(changes.get("phone"), errors)
     org_id = changes.get("organization_id", contact.organization_id)
     org_name = _organization_name(session, org_id, errors)
     errors.raise_if_any()

@@ -1,3 +1,4 @@
+import pytest
 from sqlmodel import select
 
 from app.customers.models import Contact
@@ -126,3 +127,20 @@ def test_the_longest_names_in_any_script_are_stored_and_found(client_for, seller
     )
     assert r.status_code == 303
     assert name in client.get("/contacts", params={"q": "漢"}).text
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "message"),
+    [
+        ("email", "foo@", "Enter a valid email address."),
+        ("email", "zorg@b", "Enter a valid email address."),
+        ("phone", "abc 12", "Enter a phone number"),
+        ("phone", "12", "Enter a phone number"),
+    ],
+)
+def test_a_contact_form_refuses_what_an_import_would_refuse(
+    client_for, seller, session, field, value, message
+):
+    r = client_for(seller).post("/contacts", data={"name": "Zorglub", field: value})
+    assert r.status_code == 400 and message in r.text and f'value="{value}"' in r.text
+    assert session.exec(select(Contact)).first() is None

@@ -156,3 +156,21 @@ def test_a_french_browser_imports_deal_amounts_and_dates_read_in_french(
     assert deals["Four"].amount_minor == 120050
     assert deals["Four"].expected_close_on == date(2027, 4, 3)
     assert deals["Pétrin"].amount_minor == 125
+
+
+def test_a_phone_shared_by_another_name_is_not_merged_unless_the_user_says_so(
+    client_for, seller, session, make_contact
+):
+    known = make_contact("Benoît Nguyen", phone="+33 6 12 34 56 78", email="benoit@n.test")
+    text = "Nom;Prénom;Email;Téléphone\nDurand;Marie;marie.durand@exemple.fr;06 12 34 56 78\n"
+    client = client_for(seller)
+    page = _upload(client, text, encoding="utf-8")
+    job = _job_id(page)
+    preview = client.get(f"/imports/{job}").text
+    assert "same phone, another name" in preview
+    assert re.search(r'<option value="create" selected>', preview)
+    client.post(f"/imports/{job}/run", data={"default_action": "merge"})
+    session.refresh(known)
+    assert (known.name, known.email) == ("Benoît Nguyen", "benoit@n.test")
+    marie = session.exec(select(Contact).where(Contact.name == "Marie Durand")).one()
+    assert marie.email == "marie.durand@exemple.fr"

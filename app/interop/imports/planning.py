@@ -173,6 +173,9 @@ class Group:
     existing_id: int | None = None
     existing_name: str = ""
     why: str = ""
+    # What the preview proposes: merge, unless only a phone number links two different names
+    # (a shared switchboard, a reused number): then two people, created apart.
+    suggested: str = "merge"
 
 
 def _keys(entity: str, values: dict) -> list[tuple[str, str]]:
@@ -194,6 +197,7 @@ def _keys(entity: str, values: dict) -> list[tuple[str, str]]:
 
 
 WHY = {"email": N_("same email"), "phone": N_("same phone"), "name": N_("same name")}
+OTHER_NAME = N_("same phone, another name: created apart unless you choose to merge")
 
 
 def _existing_keys(session: Session, entity: str) -> dict[tuple[str, str], tuple[int, str]]:
@@ -267,6 +271,9 @@ def group_duplicates(session: Session, entity: str, rows: list[Row]) -> list[Gro
         if hit:
             group.existing_id, group.existing_name, why = hit
             group.why = WHY[why]
+            names = {fold(rows[i].values.get("name", "")) for i in indexes}
+            if why == "phone" and names != {fold(group.existing_name)}:
+                group.why, group.suggested = OTHER_NAME, "create"
         else:
             group.why = N_("same record several times in the file")
         groups.append(group)
@@ -322,8 +329,8 @@ def plan_import(
     found = preview(session, user, job, settings)
     action_of = {}
     for group in found.groups:
-        choice = decisions.get(group.key, default)
-        action_of[group.key] = choice if choice in ACTIONS else default
+        choice = decisions.get(group.key, group.suggested if default == "merge" else default)
+        action_of[group.key] = choice if choice in ACTIONS else group.suggested
     in_group = {row.number: group for group in found.groups for row in group.rows}
     report = {"created": [], "merged": [], "skipped": [], "invalid": [], "merges": []}
     for row in found.invalid:
