@@ -54,8 +54,21 @@ def _words(terms: list[str]) -> list[str]:
     return [w for t in terms for w in re.split(r"[^\w]+", t) if w]
 
 
+def _spellings(word: str) -> list[str]:
+    """A number as it may be stored: +33 6 12… typed finds 06 12… and +33 (0)6 12… too (the
+    country code is one to three digits; each is tried)."""
+    if not word.isdigit() or len(word) < 8 or word.startswith("0"):
+        return [word]
+    found = [word]
+    for k in (1, 2, 3):
+        found += ["0" + word[k:], word[:k] + "0" + word[k:]]
+    return found
+
+
 def _fts_match(words: list[str]) -> str:
-    return " AND ".join(f'"{w}"*' for w in words)
+    return " AND ".join(
+        "(" + " OR ".join(f'"{w}"*' for w in _spellings(word)) + ")" for word in words
+    )
 
 
 def _tsquery(words: list[str]):
@@ -63,8 +76,8 @@ def _tsquery(words: list[str]):
         literal_column("'simple'"),
         func.translate(Contact.search_text, literal_column("'@._-+'"), literal_column("'     '")),
     )
-    query = func.to_tsquery(literal_column("'simple'"), " & ".join(f"{w}:*" for w in words))
-    return document.op("@@")(query)
+    query = " & ".join("(" + " | ".join(f"{w}:*" for w in _spellings(word)) + ")" for word in words)
+    return document.op("@@")(func.to_tsquery(literal_column("'simple'"), query))
 
 
 def _by_words(session: Session, words: list[str], columns):
@@ -96,10 +109,7 @@ def _containing(session: Session, terms: list[str], columns):
         return select(*columns)
     phrases = []
     for term in terms:
-        variants = [term]
-        if term.isdigit() and term.startswith("0") and len(term) >= 4:
-            variants.append(term[1:])  # the trunk 0, as in _contains
-        quoted = " OR ".join('"' + v.replace('"', '""') + '"' for v in variants)
+        quoted = " OR ".join('"' + v.replace('"', '""') + '"' for v in _inner_spellings(term))
         phrases.append(f"({quoted})")
     found = (
         text("SELECT rowid AS contact_id FROM contact_trigrams WHERE contact_trigrams MATCH :m")
@@ -110,12 +120,17 @@ def _containing(session: Session, terms: list[str], columns):
     return select(*columns).select_from(found).join(Contact, Contact.id == found.c.contact_id)
 
 
-def _contains(term: str):
-    conditions = [Contact.search_text.like(f"%{_escape(term)}%", escape="\\")]
+def _inner_spellings(term: str) -> list[str]:
     if term.isdigit() and term.startswith("0") and len(term) >= 4:
         # A national number (06 12…) is stored by some as +33 6 12…: drop the trunk 0.
-        conditions.append(Contact.search_text.like(f"%{_escape(term[1:])}%", escape="\\"))
-    return or_(*conditions)
+        return [term, term[1:]]
+    return _spellings(term)
+
+
+def _contains(term: str):
+    return or_(
+        *[Contact.search_text.like(f"%{_escape(v)}%", escape="\\") for v in _inner_spellings(term)]
+    )
 
 
 def _word_start(searched: str, words: list[str]) -> bool:

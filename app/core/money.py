@@ -72,8 +72,9 @@ def parse_decimal_input(text: str, language: str = "en") -> Decimal | None:
     the decimal mark (1,200.50 and 1.200,50). With one kind of mark, the locale's decimal
     mark is decimal (1200,50 in French, 1200.50 in English); the other one groups thousands
     when that is what a reader of the locale would see (1,200 in English), is decimal when
-    it cannot be a thousands mark (1200.50 in French), and is refused with a message when
-    it could be either (1.200 in French): never a silent wrong value."""
+    it cannot be a thousands mark (1200.50 in French). One mark followed by exactly three
+    digits could be either (1.200, or 1,200 in French) and is refused with a message:
+    never a silent wrong value."""
     raw = (text or "").strip()
     plain = raw.translate(GROUP_MARKS)
     if not plain:
@@ -102,15 +103,15 @@ def parse_decimal_input(text: str, language: str = "en") -> Decimal | None:
     whole, fraction = parts
     if not fraction.isdigit() or (whole and not whole.isdigit()):
         raise MoneyError(AMOUNT_HELP)
-    if mark == decimal_mark:
-        return Decimal((whole or "0") + "." + fraction)
-    # The locale's other mark, used once.
     if len(fraction) == 3 and whole and len(whole) <= 3:
-        if mark == ",":
+        # 1,200 or 1.200: thousands for some readers, a decimal amount for others.
+        if mark == "," and decimal_mark == ".":
             # English readers group thousands with a comma: 1,200 is twelve hundred.
             return Decimal(whole + fraction)
         whole_value, decimal_value = whole + fraction, whole + decimal_mark + fraction
         raise MoneyError(AMBIGUOUS, text=raw, whole=whole_value, decimal=decimal_value)
+    if mark == decimal_mark:
+        return Decimal((whole or "0") + "." + fraction)
     if mark == ",":
         # 1,5 or 12,50 in English: a reader would not know what was meant.
         raise MoneyError(AMOUNT_HELP)

@@ -122,3 +122,14 @@ def test_letters_inside_a_name_find_it_when_no_word_starts_with_them(
     assert _names(client, "ubena") == ["Luc Aubenas"]
     assert _names(client, "ubena luc") == ["Luc Aubenas"]
     assert _names(client, "ub") == []  # two letters inside a word mean nothing yet
+
+
+def test_an_international_number_finds_the_same_number_written_nationally(
+    client_for, seller, contact_of
+):
+    contact_of(seller, "Zorglub National", phone="06.12.34 56.78")
+    contact_of(seller, "Élodie Parenthèse", phone="+33 (0)6 11 22 33 44")
+    client = client_for(seller)
+    assert _names(client, "+33 6 12 34 56 78") == ["Zorglub National"]
+    assert _names(client, "+33 6 11 22 33 44") == ["Élodie Parenthèse"]
+    assert _names(client, "06 11 22 33 44") == ["Élodie Parenthèse"]

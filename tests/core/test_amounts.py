@@ -37,6 +37,8 @@ def test_an_amount_means_what_its_reader_means(text, language, value):
     ("text", "language", "message"),
     [
         ("1.200", "fr", "could be read two ways"),
+        ("1,200", "fr", "could be read two ways"),
+        ("1.200", "en", "could be read two ways"),
         ("1200,50", "en", "Enter an amount"),
         ("1,5", "en", "Enter an amount"),
         ("1.2.3", "en", "Enter an amount"),

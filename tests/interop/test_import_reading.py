@@ -127,7 +127,7 @@ def test_every_merged_row_is_counted_and_listed_with_its_lines(
     ]
 
 
-DEALS = "Affaire;Montant;Clôture\nFour;1 200,50;03/04/2027\nPétrin;1,250;\nLevain;1.200;\n"
+DEALS = "Affaire;Montant;Clôture\nFour;1 200,50;03/04/2027\nPétrin;1,25;\nLevain;1.200;\n"
 
 
 @pytest.mark.parametrize("where", ["request", "background"])
