@@ -273,3 +273,47 @@ def _contrast(a: str, b: str) -> float:
 
     hi, lo = sorted((luminance(a), luminance(b)), reverse=True)
     return (hi + 0.05) / (lo + 0.05)
+
+
+@pytest.mark.parametrize("width", [1280, 375])
+def test_a_very_long_unbroken_name_never_widens_the_page(live_server, db, browser, width):
+    base, _engine = live_server
+    email = f"long{width}@example.test"
+    seller = create_user(db, email=email, name="Long", password=PASSWORD)
+    name = ("Wolfeschlegelsteinhausenbergerdorff" * 6)[:200]
+    org = create_organization(db, seller, OrganizationCreate(name="Org" + "x" * 190))
+    contact = create_contact(db, seller, ContactCreate(name=name, organization_id=org.id))
+    log_activity(
+        db,
+        seller,
+        ActivityCreate(
+            contact_id=contact.id, text="y" * 300, next_step="z" * 300, next_step_due="today"
+        ),
+    )
+    db.rollback()
+    context = browser.new_context(locale="en-GB", timezone_id="Europe/Paris")
+    page = context.new_page()
+    page.set_default_timeout(20_000)
+    page.set_viewport_size({"width": width, "height": 900})
+    page.goto(f"{base}/login")
+    page.fill("#f-email", email)
+    page.fill("#f-password", PASSWORD)
+    page.click("button[type=submit]")
+    page.wait_for_url(f"{base}/today")
+    wide = {}
+    for path in ["/today", "/contacts", f"/contacts/{contact.id}", f"/organizations/{org.id}"]:
+        page.goto(base + path)
+        overflow = page.evaluate("document.documentElement.scrollWidth")
+        if overflow > width:
+            wide[path] = overflow
+    page.goto(f"{base}/today")
+    page.keyboard.press("n")
+    page.keyboard.type("wolfe")
+    page.locator("#qe-suggestions [role=option]").first.wait_for()
+    inside = page.evaluate(
+        "(() => { const d = document.getElementById('quick-entry');"
+        " return d.scrollWidth <= d.clientWidth; })()"
+    )
+    page.screenshot(path=str(ARTIFACTS / f"layout-long-name-{width}px.png"))
+    context.close()
+    assert wide == {} and inside
