@@ -225,8 +225,12 @@
     // The contact's open deals, so the activity (and its next step) can go on one, and the
     // follow-up it answers.
     var deals = document.getElementById("qe-deal");
-    if (deals && window.htmx && !deals.querySelector(".deal-picked")) {
-      htmx.ajax("GET", "/quick/deals?contact_id=" + encodeURIComponent(option.dataset.id), { target: deals, swap: "innerHTML" });
+    if (deals && window.htmx) {
+      // A deal already picked (the entry was opened on it) stays picked.
+      var picked = deals.querySelector(".deal-picked") && deals.querySelector("input[name=deal_id]");
+      var url = "/quick/deals?contact_id=" + encodeURIComponent(option.dataset.id) +
+        (picked ? "&deal_id=" + encodeURIComponent(picked.value) : "");
+      htmx.ajax("GET", url, { target: deals, swap: "innerHTML" });
     }
     focusLater("#qe-text");
   }

@@ -22,10 +22,19 @@ from app.auth.models import User
 from app.core.access import require_records
 from app.core.text import fold
 from app.customers.models import Contact, Organization
+from app.deals.models import DealContact
 
 # How many of my latest activities count as "recent".
 RECENT_ACTIVITIES = 200
 PHONE_QUERY = re.compile(r"[\d\s().+/-]+")
+
+
+@dataclass
+class Near:
+    """The record quick entry was opened on: its people come first."""
+
+    organization_id: int | None = None
+    deal_id: int | None = None
 
 
 @dataclass
@@ -138,7 +147,9 @@ def _word_start(searched: str, words: list[str]) -> bool:
     return all(any(p.startswith(w) for p in present) for w in words)
 
 
-def find_contacts(session: Session, user: User, query: str, limit: int = 8) -> list[Suggestion]:
+def find_contacts(
+    session: Session, user: User, query: str, limit: int = 8, near: Near | None = None
+) -> list[Suggestion]:
     require_records(user)
     terms = _terms(query)
     words = _words(terms)
@@ -152,7 +163,7 @@ def find_contacts(session: Session, user: User, query: str, limit: int = 8) -> l
     def take(rows, rank: int) -> None:
         for order, (contact_id, searched, sort_key) in enumerate(rows):
             tier = 0 if _word_start(searched, words) else 1
-            key = (tier, rank, order if rank < 2 else 0, sort_key, contact_id)
+            key = (tier, rank, order if 0 <= rank < 2 else 0, sort_key, contact_id)
             found[contact_id] = min(found.get(contact_id, key), key)
 
     def my_follow_ups(matching):
@@ -166,6 +177,23 @@ def find_contacts(session: Session, user: User, query: str, limit: int = 8) -> l
             .limit(limit)
         )
 
+    if near is not None and (near.organization_id or near.deal_id):
+        # The people of the organization or deal the entry was opened on, before anyone.
+        ties = []
+        if near.organization_id:
+            ties.append(Contact.organization_id == near.organization_id)
+        if near.deal_id:
+            on_deal = select(DealContact.contact_id).where(DealContact.deal_id == near.deal_id)
+            ties.append(Contact.id.in_(on_deal))
+        take(
+            session.exec(
+                select(*columns)
+                .where(live, or_(*ties), contains)
+                .order_by(Contact.sort_key)
+                .limit(limit)
+            ),
+            -1,
+        )
     take(my_follow_ups(_word_ids(session, words)), 0)
     # The people of my latest activities, latest first.
     recent = (

@@ -46,6 +46,12 @@ def entry_form(
     if deal_id is not None:
         deal = deals.get_deal(session, user, deal_id)
         form.update(deal_id=str(deal.id), deal_title=deal.title)
+        people = deals.contact_ids_of(session, [deal.id])[deal.id]
+        if contact_id is None and len(people) == 1:
+            # A deal with one person: the call was with them.
+            contact = customers.get_contact(session, user, people[0])
+            form.update(contact_id=str(contact.id), contact_query=contact.name)
+            answers = _answered(session, user, contact.id)
     if organization_id is not None and contact_id is None:
         org = customers.get_organization(session, user, organization_id)
         form.update(organization_id=str(org.id), organization_name=org.name)
@@ -59,10 +65,15 @@ def entry_form_again(session: Session, user: User, form: dict, errors: dict, cho
     return _context(session, user, form, errors, choices, answers)
 
 
-def contact_picked(session: Session, user: User, contact_id: int | None) -> dict:
-    """What quick entry adds once a contact is picked: its open deals, the follow-up the
-    activity probably answers."""
+def contact_picked(
+    session: Session, user: User, contact_id: int | None, deal_id: int | None = None
+) -> dict:
+    """What quick entry adds once a contact is picked: its open deals (or the deal the entry
+    was opened on, kept), the follow-up the activity probably answers."""
     form = {"contact_id": str(contact_id or "")}
+    if deal_id is not None:
+        deal = deals.get_deal(session, user, deal_id)
+        form.update(deal_id=str(deal.id), deal_title=deal.title)
     return _context(session, user, form, {}, answers=_answered(session, user, contact_id))
 
 

@@ -57,20 +57,32 @@ def my_follow_ups(
 
 @router.get("/quick/contacts")
 def quick_contacts(
-    request: Request, session: SessionDep, user: RecordUser, contact_query: str = ""
+    request: Request,
+    session: SessionDep,
+    user: RecordUser,
+    contact_query: str = "",
+    organization_id: str = "",
+    deal_id: str = "",
 ):
-    """Suggestions for the quick-entry contact field (it sends its own name as the key)."""
+    """Suggestions for the quick-entry contact field (it sends its own name as the key, and
+    the organization or deal it was opened on, whose people come first)."""
     q = contact_query[:100]
-    matches = contact_lookup.find_contacts(session, user, q)
+    near = contact_lookup.Near(_id(organization_id), _id(deal_id))
+    matches = contact_lookup.find_contacts(session, user, q, near=near)
     return render(request, "activities/_suggestions.html", {"matches": matches, "q": q})
 
 
+def _id(value: str) -> int | None:
+    return int(value) if value.isdigit() and len(value) < 19 else None
+
+
 @router.get("/quick/deals")
-def quick_deals(request: Request, session: SessionDep, user: RecordUser, contact_id: str = ""):
-    """Once quick entry has its contact: the contact's open deals, and (out of band) the
-    follow-up the activity probably answers."""
-    picked = int(contact_id) if contact_id.isdigit() and len(contact_id) < 19 else None
-    context = pages.contact_picked(session, user, picked)
+def quick_deals(
+    request: Request, session: SessionDep, user: RecordUser, contact_id: str = "", deal_id: str = ""
+):
+    """Once quick entry has its contact: the contact's open deals (or the deal it was opened
+    on), and (out of band) the follow-up the activity probably answers."""
+    context = pages.contact_picked(session, user, _id(contact_id), _id(deal_id))
     return render(request, "activities/_contact_picked.html", context)
 
 

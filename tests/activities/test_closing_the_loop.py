@@ -266,3 +266,42 @@ def test_an_organization_page_logs_on_the_organization(client_for, seller, sessi
     assert r.status_code == 200
     assert session.exec(select(Activity)).one().organization_id == org.id
     assert session.exec(select(func.count()).select_from(Deal)).one() == 0
+
+
+def test_on_a_deal_page_quick_entry_keeps_the_deal_and_offers_the_contacts_follow_up(
+    client_for, seller, make_contact, make_activity, make_deal, session
+):
+    contact = make_contact("François Müller")
+    deal = make_deal("Cold room", contact_id=contact.id)
+    old = _overdue(session, make_activity, seller, contact, what="Call back")
+    client = client_for(seller)
+    form = client.get(f"/activities/new?deal_id={deal.id}", headers=HTMX).text
+    # One person on the deal: the call was with them, and their follow-up is offered.
+    assert f'id="qe-contact-id" value="{contact.id}"' in form
+    assert f'name="closes_follow_up_id" value="{old.id}"' in form
+    picked = client.get(
+        f"/quick/deals?contact_id={contact.id}&deal_id={deal.id}", headers=HTMX
+    ).text
+    assert 'class="deal-picked"' in picked and "Cold room" in picked
+    assert f'value="{old.id}"' in picked
+
+
+def test_the_people_of_the_record_quick_entry_was_opened_on_come_first(
+    client_for, seller, other_seller, make_contact, make_activity, session
+):
+    from app.customers.models import ContactCreate, OrganizationCreate
+    from app.customers.service import create_contact, create_organization
+
+    org = create_organization(session, seller, OrganizationCreate(name="Fournil"))
+    mine = make_contact("Lucas Aaron")
+    make_activity(seller, mine)  # recent and mine: first anywhere else
+    theirs = create_contact(
+        session, other_seller, ContactCreate(name="Lucas O'Brien", organization_id=org.id)
+    )
+    client = client_for(seller)
+    anywhere = client.get("/quick/contacts", params={"contact_query": "lu"}).text
+    assert anywhere.index("Lucas Aaron") < anywhere.index("Lucas O&#39;Brien")
+    here = client.get(
+        "/quick/contacts", params={"contact_query": "lu", "organization_id": str(org.id)}
+    ).text
+    assert here.index(f'data-id="{theirs.id}"') < here.index(f'data-id="{mine.id}"')
