@@ -87,6 +87,20 @@
 
   function dialog() { return document.getElementById("quick-entry"); }
 
+  function touchOnly() {
+    return window.matchMedia && window.matchMedia("(hover: none) and (pointer: coarse)").matches;
+  }
+
+  // The textarea's hint speaks of keys a touch keyboard does not have.
+  function touchPlaceholders(root) {
+    if (!touchOnly()) return;
+    (root || document).querySelectorAll("textarea[data-touch-placeholder]").forEach(function (t) {
+      t.placeholder = t.dataset.touchPlaceholder;
+    });
+  }
+  document.addEventListener("DOMContentLoaded", function () { touchPlaceholders(); });
+  document.addEventListener("htmx:afterSwap", function (event) { touchPlaceholders(event.detail.target); });
+
   function typing(target) {
     return target.closest("input, textarea, select, [contenteditable]") !== null;
   }
@@ -267,7 +281,9 @@
       }
       return;
     }
-    if (target.matches("textarea[data-enter-submits]") && event.key === "Enter" && !event.shiftKey && !event.isComposing) {
+    // On a touch screen the keyboard has no Shift+Enter: Return is a new line there, and the
+    // Save button saves.
+    if (target.matches("textarea[data-enter-submits]") && event.key === "Enter" && !event.shiftKey && !event.isComposing && !touchOnly()) {
       event.preventDefault();
       target.form.requestSubmit();
     }

@@ -127,8 +127,22 @@ def mark_done(
     if next_due.strip() and not next_step:
         errors.add("next_step", N_("What is the next step?"))
     errors.raise_if_any()
-    follow_up.done_at = utcnow() if done else None
-    session.add(follow_up)
+    if done:
+        # Only the first of two tabs (or two clicks) closes it and sets what comes next.
+        closed = session.execute(
+            update(FollowUp)
+            .where(FollowUp.id == follow_up.id, FollowUp.done_at.is_(None))
+            .values(done_at=utcnow())
+        )
+        if closed.rowcount == 0:
+            session.rollback()
+            session.refresh(follow_up)
+            errors.add("__all__", N_("This follow-up was already done; nothing was changed."))
+            errors.raise_if_any()
+        session.expire(follow_up, ["done_at"])
+    else:
+        follow_up.done_at = None
+        session.add(follow_up)
     if done and next_step:
         session.add(
             FollowUp(

@@ -7,7 +7,7 @@ from app.auth.deps import ADMIN, RECORDS, AdminUser, RecordUser, SessionDep
 from app.core.config import SettingsDep
 from app.core.errors import FormErrors
 from app.core.forms import FormData
-from app.core.i18n import N_, Localizer
+from app.core.i18n import N_, Localizer, language_from_header
 from app.core.templating import render
 from app.customers import service as customers
 from app.customers.deps import ContactDep
@@ -34,13 +34,15 @@ def mount(app: FastAPI) -> None:
     app.include_router(admin, dependencies=ADMIN)
 
 
-def _speak(request: Request, link) -> None:
-    """The survey speaks the customer's language, whatever the browser says."""
+def _speak(request: Request, session, link) -> None:
+    """The survey speaks the customer's language, whatever the browser says; for a customer
+    whose language nobody recorded, the browser's."""
     if link is not None:
         settings = request.app.state.settings
-        request.state.localizer = Localizer(
-            language=link.language, timezone=settings.default_timezone
+        language = service.customer_language(session, link) or language_from_header(
+            request.headers.get("accept-language")
         )
+        request.state.localizer = Localizer(language=language, timezone=settings.default_timezone)
 
 
 def _survey_page(request, opened, token, form=None, errors=None, status=200):
@@ -58,7 +60,7 @@ def _survey_page(request, opened, token, form=None, errors=None, status=200):
 @public.get("/s/{token}")
 def survey(request: Request, session: SessionDep, token: str):
     opened = service.open_link(session, request.app.state.secret_key, token[:300])
-    _speak(request, opened.link)
+    _speak(request, session, opened.link)
     return _survey_page(request, opened, token, status=STATUS.get(opened.state, 200))
 
 
@@ -67,7 +69,7 @@ def answer_survey(
     request: Request, settings: SettingsDep, session: SessionDep, token: str, form: FormData
 ):
     opened = service.open_link(session, request.app.state.secret_key, token[:300])
-    _speak(request, opened.link)
+    _speak(request, session, opened.link)
     if opened.state != "ok":
         return _survey_page(request, opened, token, status=STATUS.get(opened.state, 200))
     client = service.client_key(request.client.host if request.client else "")

@@ -49,6 +49,12 @@ def token_of(secret: str, link: SurveyLink) -> str:
     return signer(secret).dumps([link.id, link.nonce])
 
 
+def customer_language(session: Session, link: SurveyLink) -> str | None:
+    """The language recorded on the customer asked, if any."""
+    contact = session.get(Contact, link.contact_id)
+    return contact.language if contact is not None and contact.language in LANGUAGES else None
+
+
 def _new_link(session, creator_id, contact, deal, kind, days, fallback_language) -> SurveyLink:
     language = contact.language if contact.language in LANGUAGES else fallback_language
     link = SurveyLink(

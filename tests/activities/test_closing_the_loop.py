@@ -305,3 +305,16 @@ def test_the_people_of_the_record_quick_entry_was_opened_on_come_first(
         "/quick/contacts", params={"contact_query": "lu", "organization_id": str(org.id)}
     ).text
     assert here.index(f'data-id="{theirs.id}"') < here.index(f'data-id="{mine.id}"')
+
+
+def test_done_twice_from_two_tabs_sets_the_next_step_once(
+    client_for, seller, make_contact, make_activity, session
+):
+    old = _overdue(session, make_activity, seller, make_contact())
+    first, second = client_for(seller), client_for(seller)
+    step = {"next_step": "Visit", "next_step_due": "+5d"}
+    assert first.post(f"/follow-ups/{old.id}/done", data=step, headers=HTMX).status_code == 200
+    again = second.post(f"/follow-ups/{old.id}/done", data=step, headers=HTMX)
+    assert again.status_code == 422 and "already done" in again.text
+    opened = session.exec(select(FollowUp).where(FollowUp.done_at.is_(None))).all()
+    assert [f.what for f in opened] == ["Visit"]

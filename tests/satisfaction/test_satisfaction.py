@@ -149,3 +149,17 @@ def test_without_a_company_the_survey_names_the_seller(
         f"/s/{token_of(settings.secret_key, create_link(session, seller, make_contact()))}"
     )
     assert f"Your contact: {seller.name}" in page.text
+
+
+def test_a_survey_for_a_customer_without_a_language_speaks_the_browsers(
+    client_for, seller, make_contact, anon, session
+):
+    from app.satisfaction.service import create_link, token_of
+
+    contact = make_contact("Sans Langue")
+    assert not contact.language
+    token = token_of(anon.app.state.secret_key, create_link(session, seller, contact, "csat"))
+    french = anon.get(f"/s/{token}", headers={"Accept-Language": "fr-FR,fr;q=0.9"}).text
+    assert '<html lang="fr"' in french
+    english = anon.get(f"/s/{token}", headers={"Accept-Language": "en-GB"}).text
+    assert '<html lang="en"' in english
