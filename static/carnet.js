@@ -299,6 +299,25 @@
     }
   });
 
+  // Today's Done and Later open a small form: the keyboard goes straight into it; once the
+  // row comes back, to the row's first control, never to the page's top.
+  document.addEventListener("toggle", function (event) {
+    var box = event.target;
+    if (box.matches && box.matches(".follow-up-actions details") && box.open) {
+      var field = box.querySelector("input:not([type=hidden])");
+      if (field) field.focus();
+    }
+  }, true);
+
+  document.addEventListener("htmx:afterSwap", function (event) {
+    var target = event.detail.target;
+    if (!target || !target.id || target.id.indexOf("follow-up-") !== 0) return;
+    var row = document.getElementById(target.id);
+    if (!row) return;
+    var control = row.querySelector("[aria-invalid=true]") || row.querySelector("button, summary, a[href]");
+    if (control) control.focus();
+  });
+
   document.addEventListener("htmx:afterSettle", function (event) {
     var form = event.detail.elt;
     if (form && form.id === "entry-form") {

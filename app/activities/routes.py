@@ -49,7 +49,9 @@ def my_follow_ups(
     request: Request, session: SessionDep, user: RecordUser, section: str = "open", cursor: str = ""
 ):
     section = section if section in follow_ups.SECTIONS else "open"
-    context = {"rows": follow_ups.my_follow_ups(session, user, section, cursor), "section": section}
+    # "Show all" on Today lands here: a long page, then the next one.
+    rows = follow_ups.my_follow_ups(session, user, section, cursor, limit=100)
+    context = {"rows": rows, "section": section}
     if is_htmx(request):
         return render(request, "activities/_follow_up_items.html", context)
     return render(request, "activities/follow_ups.html", context)
