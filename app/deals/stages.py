@@ -83,15 +83,18 @@ def create_stage(
     if len(stages) >= MAX_STAGES:
         errors.add("name", Message(N_("A pipeline has at most %(n)s stages."), n=MAX_STAGES))
     errors.raise_if_any()
-    position = max((s.position for s in stages), default=-1) + 1
     stage = Stage(
         name=name,
         kind=kind,
-        position=position,
         required_facts=",".join(facts),
         probability=chance if chance is not None else {"won": 100}.get(kind, 0),
     )
-    session.add(stage)
+    # A new open stage goes before the closing ones (Won, Lost): deals move left to right.
+    closing = next((i for i, s in enumerate(stages) if s.kind != "open"), len(stages))
+    stages.insert(closing if kind == "open" else len(stages), stage)
+    for position, each in enumerate(stages):
+        each.position = position
+        session.add(each)
     session.commit()
     return stage
 

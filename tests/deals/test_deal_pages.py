@@ -151,7 +151,8 @@ def test_a_file_over_the_size_limit_is_refused_and_leaves_nothing_behind(
 @pytest.mark.parametrize(
     ("fields", "field_message"),
     [
-        ({"amount": "12.345", "currency": "EUR"}, "EUR amounts have at most 2 decimals."),
+        ({"amount": "1234.567", "currency": "EUR"}, "EUR amounts have at most 2 decimals."),
+        ({"amount": "12.345", "currency": "EUR"}, "could be read two ways"),
         ({"amount": "100.5", "currency": "JPY"}, "JPY amounts have no decimals."),
         ({"amount": "12", "currency": "ABC"}, "Unknown currency"),
         ({"amount": "douze"}, "Enter an amount"),
@@ -397,3 +398,17 @@ def test_a_stage_that_needs_a_contact_takes_one_typed_in_place(
     assert r.status_code == 303, r.text
     session.refresh(deal)
     assert deal.stage_id == qualified.id and deal.next_step == "Visit the bakery"
+
+
+def test_a_new_open_stage_goes_before_won_and_lost(client_for, admin, session):
+    from app.deals.stages import list_stages
+
+    r = client_for(admin).post("/admin/stages", data={"name": "Trial", "kind": "open"})
+    assert r.status_code == 303
+    kinds = [
+        (s.label(type("L", (), {"gettext": staticmethod(str)})), s.kind)
+        for s in list_stages(session)
+    ]
+    names = [name for name, _kind in kinds]
+    assert names.index("Trial") < names.index("Won") < names.index("Lost")
+    assert [p.position for p in list_stages(session)] == list(range(len(names)))
