@@ -100,6 +100,15 @@ def bar_chart(
     bar_w = WIDTH - x0 - value_w
     height = AXIS + n * row_h + 6
 
+    def crowded(marks) -> bool:
+        room = bar_w * (marks[1] - marks[0]) / axis_end if len(marks) > 1 else bar_w
+        return max(len(axis_text(m)) for m in marks) * CHAR + 8 > room
+
+    while len(ticks) > 2 and crowded(ticks):
+        # Labels wider than the room between gridlines: one gridline in two.
+        step *= 2
+        ticks = [step * k for k in range(int(axis_end // step) + 1)]
+
     def x_of(value: float) -> float:
         return x0 + bar_w * min(value, axis_end) / axis_end
 
