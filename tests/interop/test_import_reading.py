@@ -174,3 +174,11 @@ def test_a_phone_shared_by_another_name_is_not_merged_unless_the_user_says_so(
     assert (known.name, known.email) == ("Benoît Nguyen", "benoit@n.test")
     marie = session.exec(select(Contact).where(Contact.name == "Marie Durand")).one()
     assert marie.email == "marie.durand@exemple.fr"
+
+
+def test_a_blank_line_does_not_shift_the_line_numbers_reported(client_for, seller, session):
+    text = "Nom;Prénom;Email\nDurand;Anne;anne@d.test\n;;\nPetit;Zoé;zoe.petit@exemple\n"
+    client = client_for(seller)
+    job = _job_id(_upload(client, text, encoding="utf-8"))
+    preview = client.get(f"/imports/{job}").text
+    assert "Line 4" in preview and "Line 3" not in preview

@@ -63,7 +63,7 @@ def _rows(job: ImportJob, sheet: Sheet, user: User) -> list[Row]:
     # As the import was started: the preview in the request and the run in the background
     # read "1,250" and "03/04" the same way.
     language = job.language or reading_language(user)
-    for n, raw in enumerate(sheet.rows, start=2):
+    for n, raw in zip(sheet.lines or range(2, len(sheet.rows) + 2), sheet.rows, strict=True):
         values: dict[str, str] = {}
         for index, name in mapping.items():
             if index < len(raw) and raw[index]:

@@ -17,6 +17,9 @@ class Sheet:
     headers: list[str]
     rows: list[list[str]]
     encoding: str = ""
+    # The line of the file each row came from (blank lines are skipped but still counted),
+    # so a report's "line 9" is line 9 in the seller's spreadsheet.
+    lines: list[int] = field(default_factory=list)
     delimiter: str = ""
     warnings: list = field(default_factory=list)
 
@@ -73,7 +76,8 @@ def read_xlsx(data: bytes) -> Sheet:
 
 
 def _sheet(all_rows: list[list[str]], **details) -> Sheet:
-    rows = [r for r in all_rows if any(r)]
+    numbered = [(i + 1, r) for i, r in enumerate(all_rows) if any(r)]
+    rows = [r for _line, r in numbered]
     if not rows:
         errors = FormErrors()
         errors.add("file", N_("This file is empty."))
@@ -91,7 +95,12 @@ def _sheet(all_rows: list[list[str]], **details) -> Sheet:
             ragged += 1
             row = (row + [""] * width)[:width]
         body.append(row)
-    sheet = Sheet(headers=[h or f"#{i + 1}" for i, h in enumerate(headers)], rows=body, **details)
+    sheet = Sheet(
+        headers=[h or f"#{i + 1}" for i, h in enumerate(headers)],
+        rows=body,
+        lines=[line for line, _row in numbered[1:]],
+        **details,
+    )
     if ragged:
         sheet.warnings.append(
             Message(
