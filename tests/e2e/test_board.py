@@ -170,7 +170,13 @@ def test_a_guarded_move_to_won_is_completed_in_a_dialog_on_the_board(live_server
 
     dialog.locator("input[name=amount]").fill("2500")
     dialog.get_by_role("button", name="Save and move").click()
-    _column(page, "Won").locator(f".deal-card[data-deal-id='{deal.id}']").wait_for()
+    try:
+        _column(page, "Won").locator(f".deal-card[data-deal-id='{deal.id}']").wait_for()
+    except Exception:
+        page.screenshot(path=str(ARTIFACTS / "board-dialog-won-failed.png"), full_page=True)
+        print("DIALOG:", dialog.inner_text() if dialog.is_visible() else "(closed)")
+        print("STATUS:", page.locator("#board-status").inner_text())
+        raise
     assert not dialog.is_visible()
     assert page.url == f"{base}/deals/board" and page.evaluate("window.__marker") == 1
     assert "€2,500.00" in _column(page, "Won").locator(".totals").inner_text()
