@@ -27,7 +27,14 @@ from app.core.due_dates import parse_due
 from app.core.errors import Forbidden, FormErrors, NotFound, refusal_rolls_back
 from app.core.forms import parse_form
 from app.core.i18n import N_
-from app.core.pagination import Page, clamp_limit, decode_cursor, encode_cursor
+from app.core.pagination import (
+    Page,
+    clamp_limit,
+    cursor_int,
+    cursor_time,
+    decode_cursor,
+    encode_cursor,
+)
 from app.core.schema import utcnow
 from app.customers.models import Contact, Organization
 from app.deals import queries as deal_queries
@@ -196,10 +203,7 @@ def _timeline(session: Session, user: User, where, cursor: str | None, limit: in
     )
     after = decode_cursor(cursor, 2)
     if after:
-        try:
-            when, last_id = datetime.fromisoformat(str(after[0])), int(after[1])
-        except (TypeError, ValueError):
-            when, last_id = None, 0
+        when, last_id = cursor_time(after[0]), cursor_int(after[1]) or 0
         if when is not None:
             stmt = stmt.where(
                 or_(

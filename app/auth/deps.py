@@ -14,6 +14,7 @@ from app.auth.models import User
 from app.core.access import require_admin, require_manager, require_records
 from app.core.db import get_session
 from app.core.security import same
+from app.core.templating import localizer_for
 
 SESSION_COOKIE = "carnet_session"
 CSRF_HEADER = "x-csrf-token"
@@ -53,6 +54,9 @@ def optional_user(request: Request, session: SessionDep) -> User | None:
     if auth is not None:
         request.state.user = auth.user
         request.state.csrf_token = auth.csrf_token or ""
+        # Read the user's language and zone now: a refused write rolls the session back,
+        # and the error page must not have to reload the user to speak their language.
+        localizer_for(request)
     return auth and auth.user
 
 

@@ -3,7 +3,11 @@
 import base64
 import json
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any, Generic, TypeVar
+
+# Values a cursor carries go into SQL: anything beyond a signed 64-bit integer is not ours.
+LARGEST = 2**63 - 1
 
 T = TypeVar("T")
 
@@ -36,3 +40,20 @@ def clamp_limit(limit: int | None, default: int, maximum: int = 100) -> int:
     if not limit or limit < 1:
         return default
     return min(limit, maximum)
+
+
+def cursor_int(value: Any) -> int | None:
+    """A cursor's whole number (an id, an amount), if it is one the database can hold."""
+    text = str(value)
+    if text.lstrip("-").isdigit() and len(text) < 20 and abs(int(text)) <= LARGEST:
+        return int(text)
+    return None
+
+
+def cursor_time(value: Any) -> datetime | None:
+    """A cursor's moment, always with its zone (a naive one is read as UTC)."""
+    try:
+        moment = datetime.fromisoformat(str(value))
+    except (TypeError, ValueError):
+        return None
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)

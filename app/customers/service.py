@@ -12,7 +12,7 @@ from app.core.access import require_records
 from app.core.api import ListQuery
 from app.core.errors import FormErrors, NotFound, refusal_rolls_back
 from app.core.i18n import N_
-from app.core.pagination import Page, clamp_limit, decode_cursor, encode_cursor
+from app.core.pagination import Page, clamp_limit, cursor_int, decode_cursor, encode_cursor
 from app.core.schema import utcnow
 from app.core.text import fold, like_pattern, looks_like_email, looks_like_phone, phone_digits
 from app.customers.models import (
@@ -93,7 +93,7 @@ def _searched(stmt, model, query: str, archived: bool, cursor: str | None):
     after = decode_cursor(cursor, 2)
     if after:
         key = str(after[0])
-        last_id = int(after[1]) if str(after[1]).isdigit() else 0
+        last_id = cursor_int(after[1]) or 0
         stmt = stmt.where(
             or_(model.sort_key > key, and_(model.sort_key == key, model.id > last_id))
         )

@@ -12,7 +12,14 @@ from app.core.access import require_records
 from app.core.clock import user_today
 from app.core.errors import NotFound
 from app.core.money import amount_input
-from app.core.pagination import Page, clamp_limit, decode_cursor, encode_cursor
+from app.core.pagination import (
+    Page,
+    clamp_limit,
+    cursor_int,
+    cursor_time,
+    decode_cursor,
+    encode_cursor,
+)
 from app.core.schema import utcnow
 from app.core.text import fold, like_pattern
 from app.customers.models import Contact, Organization
@@ -156,11 +163,11 @@ def _cursor_value(sort: str, raw):
         return None
     try:
         if sort == "recent":
-            return datetime.fromisoformat(str(raw))
+            return cursor_time(raw)
         if sort == "close":
             return date.fromisoformat(str(raw))
         if sort == "amount":
-            return int(raw)
+            return cursor_int(raw)
         return str(raw)
     except (TypeError, ValueError):
         return None
@@ -195,7 +202,7 @@ def list_deals(
     after = decode_cursor(cursor, 2)
     if after:
         value = _cursor_value(sort, after[0])
-        last_id = int(after[1]) if str(after[1]).isdigit() else 0
+        last_id = cursor_int(after[1]) or 0
         if value is not None:
             if descending:
                 stmt = stmt.where(or_(key < value, and_(key == value, Deal.id < last_id)))

@@ -5,7 +5,7 @@ from fastapi.responses import RedirectResponse
 
 from app.auth.deps import ADMIN, RECORDS, AdminUser, RecordUser, SessionDep
 from app.core.config import SettingsDep
-from app.core.errors import FormErrors
+from app.core.errors import FormErrors, NotFound
 from app.core.forms import FormData
 from app.core.i18n import N_, Localizer, language_from_header
 from app.core.templating import render
@@ -99,6 +99,9 @@ def new_contact_survey(
     form: FormData,
 ):
     deal_id = form.get("deal_id", "")
+    if len(deal_id) > 18:
+        # An id the database cannot hold is no deal of ours: 404, like any unknown one.
+        raise NotFound
     deal = deals.get_deal(session, user, int(deal_id)) if deal_id.isdigit() else None
     days = settings.survey_days
     service.create_link(session, user, contact, form.get("kind", "csat"), deal, days)

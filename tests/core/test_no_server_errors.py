@@ -1,0 +1,92 @@
+"""Nothing a client sends gives a 500: crafted paging cursors, unknown ids, numbers too big
+for the database, odd currencies, through the pages and the API, as a seller."""
+
+import pytest
+
+from app.core.pagination import encode_cursor
+
+HUGE = 10**30
+CURSORS = [
+    encode_cursor(HUGE, HUGE),
+    encode_cursor("2026-01-01T00:00:00", HUGE),
+    encode_cursor("2026-01-01T00:00:00", 5),
+    encode_cursor("2026-01-01", "x"),
+    encode_cursor(-1, -1),
+    encode_cursor(HUGE),
+    encode_cursor(None, None),
+    encode_cursor({"a": 1}, [2]),
+]
+PAGES = [
+    "/contacts",
+    "/organizations",
+    "/deals?sort=recent",
+    "/deals?sort=close",
+    "/deals?sort=amount",
+    "/deals?sort=title",
+    "/activities",
+    "/follow-ups?section=open",
+    "/follow-ups?section=overdue",
+    "/api/v1/contacts",
+    "/api/v1/organizations",
+    "/api/v1/activities",
+    "/api/v1/follow-ups",
+    "/api/v1/deals",
+    "/api/v1/deals?sort=amount",
+    "/api/v1/deals?sort=close",
+]
+
+
+@pytest.mark.parametrize("cursor", CURSORS)
+def test_a_crafted_cursor_never_gives_a_server_error(
+    client_for, api_for, seller, make_contact, make_deal, make_activity, cursor
+):
+    contact = make_contact()
+    make_deal()
+    make_activity(seller, contact, next_step="Call", next_step_due="+1d")
+    page, api = client_for(seller), api_for(seller)
+    failures = {}
+    for path in [*PAGES, f"/contacts/{contact.id}/history", f"/contacts/{contact.id}/timeline"]:
+        joiner = "&" if "?" in path else "?"
+        client = api if path.startswith("/api/") else page
+        r = client.get(f"{path}{joiner}cursor={cursor}")
+        if r.status_code >= 500:
+            failures[path] = r.status_code
+    assert failures == {}
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        {"owner_id": 99999},
+        {"currency": "ZZZ", "amount": "12"},
+        {"amount": "1.234"},
+        {"version": HUGE},
+        {"organization_id": 99999},
+        {"organization_id": HUGE},
+        {"expected_close_on": "2026-02-30"},
+    ],
+)
+def test_a_deal_patch_with_impossible_values_is_a_4xx_with_a_body(
+    api_for, seller, make_deal, change
+):
+    deal = make_deal()
+    r = api_for(seller).patch(f"/api/v1/deals/{deal.id}", json=change)
+    assert 400 <= r.status_code < 500, (r.status_code, r.text)
+    assert r.json()["detail"]
+
+
+@pytest.mark.parametrize("change", [{"organization_id": 99999}, {"organization_id": HUGE}])
+def test_a_contact_patch_with_an_unknown_organization_is_a_4xx(
+    api_for, seller, make_contact, change
+):
+    contact = make_contact()
+    r = api_for(seller).patch(f"/api/v1/contacts/{contact.id}", json=change)
+    assert 400 <= r.status_code < 500, (r.status_code, r.text)
+
+
+def test_a_survey_form_with_a_thirty_digit_deal_is_a_4xx(client_for, seller, make_contact):
+    contact = make_contact()
+    r = client_for(seller).post(
+        f"/contacts/{contact.id}/surveys", data={"kind": "csat", "deal_id": "9" * 30}
+    )
+    assert 400 <= r.status_code < 500
