@@ -100,7 +100,15 @@ def _by_words(session: Session, words: list[str], columns):
             .subquery("words")
         )
         return select(*columns).select_from(found).join(Contact, Contact.id == found.c.contact_id)
-    return select(*columns).where(_tsquery(words))
+    found = _pg_matches(words).subquery("words")
+    return select(*columns).select_from(found).join(Contact, Contact.id == found.c.id)
+
+
+def _pg_matches(words: list[str]):
+    """The ids whose words match, read from the GIN index first. OFFSET 0 keeps PostgreSQL
+    from folding this into the outer query, where it would rather walk the name index and
+    compute every contact's words to keep the order (a second per common prefix)."""
+    return select(Contact.id).where(_tsquery(words)).offset(0)
 
 
 def _word_ids(session: Session, words: list[str]):
@@ -108,7 +116,7 @@ def _word_ids(session: Session, words: list[str]):
     if session.get_bind().dialect.name == "sqlite":
         ids = text("SELECT rowid FROM contact_words WHERE contact_words MATCH :m")
         return Contact.id.in_(ids.bindparams(m=_fts_match(words)).columns(column("rowid")))
-    return _tsquery(words)
+    return Contact.id.in_(_pg_matches(words))
 
 
 def _containing(session: Session, terms: list[str], columns):
