@@ -153,8 +153,9 @@ CSP = (
 
 
 class ResponseHeaders:
-    """Security headers on every response, and Server-Timing so the benchmark can read
-    server time without the client's overhead. Plain ASGI: cheaper than BaseHTTPMiddleware."""
+    """Security headers on every response; for signed-in requests, Cache-Control: no-store
+    and Server-Timing (so the benchmark can read server time without the client's overhead).
+    Plain ASGI: cheaper than BaseHTTPMiddleware."""
 
     def __init__(self, app):
         self.app = app
@@ -176,8 +177,13 @@ class ResponseHeaders:
                 headers.extend(h for h in SECURITY_HEADERS if h[0] not in names)
                 if b"content-security-policy" not in names:
                     headers.append((b"content-security-policy", CSP))
-                elapsed = (time.perf_counter() - started) * 1000
-                headers.append((b"server-timing", f"app;dur={elapsed:.2f}".encode()))
+                if scope.get("state", {}).get("auth"):
+                    # Signed-in pages hold someone's records: no cache keeps them, and only
+                    # signed-in people learn how long the server took.
+                    if b"cache-control" not in names:
+                        headers.append((b"cache-control", b"no-store"))
+                    elapsed = (time.perf_counter() - started) * 1000
+                    headers.append((b"server-timing", f"app;dur={elapsed:.2f}".encode()))
                 message = {**message, "headers": headers}
             await send(message)
 

@@ -69,7 +69,7 @@ def _with_login_csrf(request: Request, template: str, context: dict, status: int
         token,
         httponly=True,
         samesite="strict",
-        secure=request.app.state.settings.secure_cookies,
+        secure=request.app.state.settings.cookies_secure,
     )
     return response
 
@@ -88,7 +88,7 @@ def _start(request: Request, session, user, target: str):
         max_age=request.app.state.settings.session_days * 86400,
         httponly=True,
         samesite="lax",
-        secure=request.app.state.settings.secure_cookies,
+        secure=request.app.state.settings.cookies_secure,
     )
     return response
 

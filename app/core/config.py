@@ -20,6 +20,8 @@ class Settings(BaseSettings):
     port: int = 8000
     # Cookies are marked Secure only when served over HTTPS; local runs use plain HTTP.
     secure_cookies: bool = False
+    # Webhooks may post to loopback and private addresses (a receiver on the same network).
+    webhook_allow_private: bool = False
     session_days: int = 14
     login_max_failures: int = 5
     login_window_minutes: int = 15
@@ -83,6 +85,11 @@ class Settings(BaseSettings):
     def max_multipart_bytes(self) -> int:
         """An upload and the form fields around it."""
         return self.max_upload_bytes + 1024 * 1024
+
+    @property
+    def cookies_secure(self) -> bool:
+        """Secure cookies when asked, and whenever Carnet is reached over HTTPS."""
+        return self.secure_cookies or self.base_url.lower().startswith("https://")
 
     @property
     def effective_database_url(self) -> str:

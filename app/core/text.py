@@ -53,3 +53,14 @@ def looks_like_phone(text: str) -> bool:
     """At least six digits (the shortest numbers anyone dials back) and nothing but digits,
     spaces, + - . / and parentheses."""
     return bool(_PHONE.fullmatch(text)) and len(phone_digits(text)) >= 6
+
+
+# A cell starting with one of these is a formula to a spreadsheet: a name like "=HYPERLINK(…)"
+# typed into Carnet must open as text, not run, in whoever's Excel opens the export.
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def spreadsheet_safe(text: str) -> str:
+    if not text.startswith(FORMULA_STARTS) or re.fullmatch(r"-?\d+([.,]\d+)?", text):
+        return text  # a plain number (an NPS of -30) stays a number
+    return "'" + text

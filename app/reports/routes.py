@@ -9,6 +9,7 @@ from fastapi.responses import Response
 from app.auth.deps import MANAGERS, RECORDS, ManagerUser, RecordUser, SessionDep
 from app.core.clock import user_today
 from app.core.templating import localizer_for, render
+from app.core.text import spreadsheet_safe
 from app.reports import figures, mine, team
 from app.reports.periods import PERIODS, month_label, period_for, quarter_label
 
@@ -74,7 +75,8 @@ def team_outcomes_csv(request: Request, session: SessionDep, user: ManagerUser, 
         ]
     )
     for row in team.csv_rows(outcomes, loc):
-        writer.writerow(row)
+        # Tag names are typed by sellers: never a formula in the manager's spreadsheet.
+        writer.writerow([spreadsheet_safe(str(cell)) for cell in row])
     filename = f"carnet-team-{outcomes.period.code}.csv"
     return Response(
         "\ufeff" + out.getvalue(),

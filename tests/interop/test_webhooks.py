@@ -12,7 +12,19 @@ from sqlmodel import select
 
 from app.core.outbox import WebhookDelivery
 from app.core.schema import utcnow
-from app.interop.webhooks.service import create_webhook
+from app.interop.webhooks import service as webhooks
+
+# The receivers here run on 127.0.0.1, as a receiver on the same network would: allowed.
+LOCAL = True
+
+
+def create_webhook(session, user, url, events):
+    return webhooks.create_webhook(session, user, url, events, allow_private=LOCAL)
+
+
+@pytest.fixture(autouse=True)
+def _receivers_on_this_machine(settings):
+    settings.webhook_allow_private = True
 
 
 class Receiver:
@@ -160,3 +172,42 @@ def test_the_admin_removes_a_webhook_that_has_deliveries(
     run_jobs()  # the pending deliveries' jobs end quietly: nothing is sent
     assert len(target.requests) == 1
     assert target.url not in client.get("/admin/webhooks").text
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "http://127.0.0.1:5432/",
+        "http://localhost/admin",
+        "http://10.0.0.7/",
+        "http://192.168.1.1/",
+        "http://169.254.169.254/latest/meta-data/",
+        "http://[::1]/",
+    ],
+)
+def test_a_webhook_into_the_servers_own_network_is_refused(client_for, admin, settings, url):
+    settings.webhook_allow_private = False
+    r = client_for(admin).post("/admin/webhooks", data={"url": url, "events": ["contact.created"]})
+    assert r.status_code == 400 and "inside your network" in r.text
+
+
+def test_a_delivery_to_an_inside_address_is_not_made_without_the_setting(
+    session, admin, make_contact, run_jobs, settings
+):
+    target = Receiver([200])
+    create_webhook(session, admin, target.url, ["contact.created"])
+    settings.webhook_allow_private = False
+    make_contact("Anne")
+    run_jobs()
+    delivery = session.exec(select(WebhookDelivery)).one()
+    assert target.requests == [] and delivery.status == "pending"
+    assert "inside the network" in delivery.last_error
+
+
+def test_the_admin_sees_the_status_not_the_receivers_page(session, admin, make_contact, run_jobs):
+    target = Receiver([500, 500, 500])
+    create_webhook(session, admin, target.url, ["contact.created"])
+    make_contact("Anne")
+    run_jobs()
+    delivery = session.exec(select(WebhookDelivery)).one()
+    assert delivery.last_error == "HTTP 500" and "boom" not in delivery.last_error

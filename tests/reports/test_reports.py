@@ -192,3 +192,23 @@ def test_a_pure_manager_lands_on_team_outcomes(anon, client_for, make_user):
     assert landed.headers["location"] == "/reports/team"
     assert anon.get("/").headers["location"] == "/reports/team"
     assert client_for(playing_coach).get("/").headers["location"] == "/today"
+
+
+def test_a_tag_typed_as_a_formula_is_text_in_the_team_csv(
+    client_for, manager, make_user, make_org, make_deal, stage_by_key, session
+):
+    org = make_org("Formules", tags="=1+2")
+    for n, seller in enumerate(_team(make_user, 3)):
+        deal = make_deal(f"Deal {n}", owner=seller, organization_id=org.id)
+        move_deal(
+            session,
+            seller,
+            deal,
+            DealMove(
+                stage_id=stage_by_key("won").id,
+                amount=Decimal("100"),
+                expected_close_on=THIS_MONTH,
+            ),
+        )
+    csv = client_for(manager).get("/reports/team.csv").text
+    assert "'=1+2" in csv and ",=1+2" not in csv

@@ -69,7 +69,12 @@ def _deliveries(env):
 
 @pytest.mark.parametrize("backend", ["postgres_env", "sqlite_env"])
 def test_three_processes_deliver_each_event_exactly_once(backend, request, tmp_path):
-    env = {**request.getfixturevalue(backend), "CARNET_WEBHOOK_RETRY_SECONDS": "1"}
+    env = {
+        **request.getfixturevalue(backend),
+        "CARNET_WEBHOOK_RETRY_SECONDS": "1",
+        # The receiver runs on 127.0.0.1.
+        "CARNET_WEBHOOK_ALLOW_PRIVATE": "true",
+    }
     receiver = Receiver()
     engine = engine_of(env)
     with Session(engine, expire_on_commit=False) as session:
@@ -81,7 +86,7 @@ def test_three_processes_deliver_each_event_exactly_once(backend, request, tmp_p
             is_admin=True,
             is_seller=False,
         )
-        create_webhook(session, admin, receiver.url, ["activity.logged"])
+        create_webhook(session, admin, receiver.url, ["activity.logged"], allow_private=True)
         team = []
         for n in range(3):
             user = create_user(session, email=f"s{n}@example.test", name=f"S{n}", password=PASSWORD)

@@ -18,6 +18,7 @@ from app.activities.models import Activity, FollowUp
 from app.activities.service import visible_to as activity_visible_to
 from app.auth.models import User
 from app.core.access import require_records
+from app.core.text import spreadsheet_safe
 from app.customers.models import Contact, Organization
 from app.deals.models import Deal, DealContact, Stage
 from app.documents.models import Document, DocumentVersion
@@ -25,7 +26,6 @@ from app.documents.service import DocumentStore
 from app.documents.service import visible_to as document_visible_to
 
 # Spreadsheets run a cell starting with these as a formula: exported text never does.
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 
 def safe_cell(value) -> str:
@@ -35,8 +35,7 @@ def safe_cell(value) -> str:
         return "true" if value else "false"
     if isinstance(value, datetime | date):
         return value.isoformat()
-    text = str(value)
-    return "'" + text if text.startswith(FORMULA_STARTS) else text
+    return spreadsheet_safe(str(value))
 
 
 def _columns(model) -> list[str]:

@@ -38,7 +38,9 @@ def create_webhook(
     url = submitted.fields.get("url", "")
     events = submitted.lists.get("events", [])
     return saved_or_form(
-        lambda: webhooks.create_webhook(session, user, url, events),
+        lambda: webhooks.create_webhook(
+            session, user, url, events, request.app.state.settings.webhook_allow_private
+        ),
         "/admin/webhooks",
         lambda errors: _webhooks_page(request, session, user, errors, {"url": url}),
     )

@@ -18,6 +18,7 @@ from app.core.i18n import N_
 from app.core.jobs import Retry
 from app.core.outbox import EVENTS, Webhook, WebhookDelivery
 from app.core.schema import utcnow
+from app.interop.webhooks.targets import private_target
 
 
 def signature(secret: str, body: bytes) -> str:
@@ -58,9 +59,13 @@ def run_delivery(sessions, settings, job, run) -> None:
             "X-Carnet-Signature": signature(hook.secret, body),
         }
         try:
+            if not settings.webhook_allow_private and private_target(hook.url) is not False:
+                # Checked again now: a name may have come to point inside since it was added.
+                raise httpx.ConnectError("refused: the address is inside the network, or unknown")
             response = _http().post(hook.url, content=body, headers=headers)
             delivery.last_status = response.status_code
-            delivery.last_error = "" if response.is_success else response.text[:200]
+            # The status, never the receiver's words: its page is not for Carnet to show.
+            delivery.last_error = "" if response.is_success else f"HTTP {response.status_code}"
             ok = response.is_success
         except httpx.HTTPError as exc:
             delivery.last_status = None
@@ -91,7 +96,9 @@ def backoff(attempts: int, settings) -> timedelta:
     return timedelta(seconds=min(settings.webhook_retry_seconds * 2 ** (attempts - 1), 3600))
 
 
-def create_webhook(session: Session, user, url: str, events: list[str]) -> Webhook:
+def create_webhook(
+    session: Session, user, url: str, events: list[str], allow_private: bool = False
+) -> Webhook:
     require_admin(user)
     errors = FormErrors()
     url = url.strip()
@@ -101,6 +108,14 @@ def create_webhook(session: Session, user, url: str, events: list[str]) -> Webho
         or " " in url
     ):
         errors.add("url", N_("Enter a web address starting with http:// or https://."))
+    elif not allow_private and private_target(url):
+        errors.add(
+            "url",
+            N_(
+                "This address is inside your network (loopback or private): Carnet does not "
+                "post there unless CARNET_WEBHOOK_ALLOW_PRIVATE is set."
+            ),
+        )
     chosen = [e for e in events if e in EVENTS]
     if not chosen:
         errors.add("events", N_("Pick at least one event."))
