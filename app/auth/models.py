@@ -2,6 +2,7 @@
 
 from datetime import date, datetime
 
+from sqlalchemy import Index
 from sqlmodel import Field, SQLModel
 
 from app.core.schema import utcnow
@@ -61,6 +62,13 @@ class ApiToken(SQLModel, table=True):
 
 class LoginFailure(SQLModel, table=True):
     __tablename__ = "login_failure"
+    __table_args__ = (
+        Index("ix_login_failure_client_at", "client", "at"),
+        Index("ix_login_failure_email_client_at", "email", "client", "at"),
+    )
     id: int | None = Field(default=None, primary_key=True)
     email: str = Field(max_length=254, index=True)
+    # A keyed hash of the client's address: throttling needs to tell clients apart, not to
+    # keep anyone's address.
+    client: str = Field(default="", max_length=64, sa_column_kwargs={"server_default": ""})
     at: datetime = Field(default_factory=utcnow, index=True)

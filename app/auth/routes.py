@@ -116,11 +116,16 @@ def login(request: Request, settings: SettingsDep, session: SessionDep, form: Fo
     if not _login_csrf_ok(request, form):
         context["error"] = N_("This form had expired. Please try again.")
         return _with_login_csrf(request, "auth/login.html", context, 400)
+    client = service.client_key(
+        request.app.state.secret_key, request.client.host if request.client else ""
+    )
     try:
-        user = service.authenticate(session, settings, email, form.get("password", ""))
-    except service.TooManyAttempts:
-        context["error"] = N_("Too many failed attempts. Wait 15 minutes and try again.")
-        return _with_login_csrf(request, "auth/login.html", context, 429)
+        user = service.authenticate(session, settings, email, form.get("password", ""), client)
+    except service.TooManyAttempts as exc:
+        context["error"] = N_("Too many failed attempts from here. Wait a moment and try again.")
+        response = _with_login_csrf(request, "auth/login.html", context, 429)
+        response.headers["Retry-After"] = str(exc.retry_after)
+        return response
     if user is None:
         context["error"] = N_("This email and password do not match an active account.")
         return _with_login_csrf(request, "auth/login.html", context, 400)

@@ -1,5 +1,8 @@
 """Accounts: login with throttling, browser sessions, API tokens, account settings."""
 
+import hashlib
+import hmac
+import math
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -32,27 +35,59 @@ def has_any_user(session: Session) -> bool:
 
 
 class TooManyAttempts(Exception):
-    pass
+    def __init__(self, retry_after: int) -> None:
+        super().__init__("too many attempts")
+        self.retry_after = retry_after
 
 
-def authenticate(session: Session, settings: Settings, email: str, password: str) -> User | None:
-    """The active account for these credentials, or None; throttled per email."""
-    email = normalize_email(email)[:254]
-    since = utcnow() - timedelta(minutes=settings.login_window_minutes)
-    failures = session.exec(
-        select(func.count())
-        .select_from(LoginFailure)
-        .where(LoginFailure.email == email, LoginFailure.at >= since)
+def client_key(secret: str, address: str) -> str:
+    """A keyed hash of a client's address: tells clients apart, keeps no address."""
+    return hmac.new(secret.encode(), address.encode(), hashlib.sha256).hexdigest()[:64]
+
+
+def _wait(failures: int, free: int, last, now) -> int:
+    """Seconds still to wait: none for the first `free` failures, then 1, 2, 4… (at most
+    15 minutes) after the latest one."""
+    if failures < free or last is None:
+        return 0
+    delay = min(2 ** (failures - free), 900)
+    return max(0, math.ceil(delay - (now - last).total_seconds()))
+
+
+def _failures(session: Session, since, *where) -> tuple[int, object]:
+    return session.exec(
+        select(func.count(), func.max(LoginFailure.at)).where(LoginFailure.at >= since, *where)
     ).one()
-    if failures >= settings.login_max_failures:
-        raise TooManyAttempts
+
+
+def authenticate(
+    session: Session, settings: Settings, email: str, password: str, client: str = ""
+) -> User | None:
+    """The active account for these credentials, or None. Throttled per client and per
+    account on that client, with growing delays: an attacker's client slows down, whatever
+    emails it tries, while the account's owner on another client is not locked out."""
+    email = normalize_email(email)[:254]
+    now = utcnow()
+    since = now - timedelta(minutes=settings.login_window_minutes)
+    pair, pair_last = _failures(
+        session, since, LoginFailure.email == email, LoginFailure.client == client
+    )
+    anyone, client_last = _failures(session, since, LoginFailure.client == client)
+    wait = max(
+        _wait(pair, settings.login_max_failures, pair_last, now),
+        _wait(anyone, settings.login_client_free_failures, client_last, now),
+    )
+    if wait:
+        raise TooManyAttempts(wait)
     user = session.exec(select(User).where(User.email == email)).first()
     ok = verify_password(user.password_hash if user else dummy_hash(), password)
     if user and ok and user.is_active:
-        session.exec(delete(LoginFailure).where(LoginFailure.email == email))
+        session.exec(
+            delete(LoginFailure).where(LoginFailure.email == email, LoginFailure.client == client)
+        )
         session.commit()
         return user
-    session.add(LoginFailure(email=email))
+    session.add(LoginFailure(email=email, client=client))
     session.commit()
     return None
 

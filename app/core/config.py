@@ -24,6 +24,8 @@ class Settings(BaseSettings):
     webhook_allow_private: bool = False
     session_days: int = 14
     login_max_failures: int = 5
+    # Failed logins from one client, whatever the emails, before each next try waits longer.
+    login_client_free_failures: int = 10
     login_window_minutes: int = 15
     page_size: int = 25
     default_timezone: str = "Europe/Paris"

@@ -196,3 +196,37 @@ def test_the_api_refuses_requests_without_a_token(anon):
     r = anon.get("/api/v1/contacts")
     assert r.status_code == 401
     assert r.json()["detail"]
+
+
+def _client_at(app, address: str):
+    from fastapi.testclient import TestClient
+
+    client = TestClient(app, client=(address, 40000), follow_redirects=False)
+    client.__enter__()
+    return client
+
+
+def test_an_attackers_failures_do_not_lock_the_owner_out_on_another_client(app, seller):
+    attacker, owner = _client_at(app, "203.0.113.9"), _client_at(app, "198.51.100.4")
+    codes = [_login(attacker, seller.email, "guess").status_code for _ in range(7)]
+    assert codes[:5] == [400] * 5 and 429 in codes[5:]
+    r = _login(owner, seller.email, PASSWORD)
+    assert r.status_code == 303  # the owner, elsewhere, gets in at once
+
+
+def test_a_burst_of_different_emails_from_one_client_is_slowed(app, seller):
+    sprayer, owner = _client_at(app, "203.0.113.10"), _client_at(app, "198.51.100.5")
+    codes = [_login(sprayer, f"user{n}@example.test", "Winter2026!").status_code for n in range(14)]
+    assert codes[:10] == [400] * 10 and codes.count(429) >= 3
+    slowed = _login(sprayer, f"user{99}@example.test", "x")
+    assert slowed.status_code == 429 and int(slowed.headers["retry-after"]) >= 1
+    assert _login(owner, seller.email, PASSWORD).status_code == 303
+
+
+def test_an_anonymous_oversized_form_is_refused_before_it_is_read(anon):
+    r = anon.post(
+        "/login",
+        content=b"email=" + b"a" * (3 * 1024 * 1024),
+        headers={"Content-Type": "application/x-www-form-urlencoded"},
+    )
+    assert r.status_code == 413
