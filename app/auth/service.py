@@ -6,7 +6,7 @@ import math
 from dataclasses import dataclass
 from datetime import timedelta
 
-from sqlalchemy import delete, func
+from sqlalchemy import delete, func, update
 from sqlmodel import Session, select
 
 from app.auth.models import ApiToken, LoginFailure, User, UserSession
@@ -279,6 +279,12 @@ def change_password(
     if keep_session:
         stmt = stmt.where(UserSession.id != token_hash(keep_session))
     session.exec(stmt)
+    # So are the API tokens: a leaked password may have made one; the person makes new ones.
+    session.exec(
+        update(ApiToken)
+        .where(ApiToken.user_id == user.id, ApiToken.revoked_at.is_(None))
+        .values(revoked_at=utcnow())
+    )
     session.commit()
 
 

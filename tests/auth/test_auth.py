@@ -230,3 +230,16 @@ def test_an_anonymous_oversized_form_is_refused_before_it_is_read(anon):
         headers={"Content-Type": "application/x-www-form-urlencoded"},
     )
     assert r.status_code == 413
+
+
+def test_a_password_change_revokes_the_persons_api_tokens(client_for, api_for, seller):
+    api = api_for(seller)
+    assert api.get("/api/v1/contacts").status_code == 200
+    client = client_for(seller)
+    r = client.post(
+        "/account/password",
+        data={"current_password": PASSWORD, "new_password": "a brand new long passphrase"},
+    )
+    assert r.status_code == 303
+    assert api.get("/api/v1/contacts").status_code == 401
+    assert client.get("/today").status_code == 200  # this browser stays signed in
