@@ -39,7 +39,13 @@ def list_activities(
         page = service.organization_timeline(session, user, org, cursor, limit)
     else:
         page = service.my_activities(session, user, cursor, limit)
-    return ListOut(items=[e.activity for e in page.items], next_cursor=page.next_cursor)
+    items = []
+    for entry in page.items:
+        item = ActivityRead.model_validate(entry.activity)
+        if item.author_id != user.id:
+            item.author_id = None  # a collection says what was done, not who did it (R3)
+        items.append(item)
+    return ListOut(items=items, next_cursor=page.next_cursor)
 
 
 @router.post("/activities", response_model=ActivityRead, status_code=201)

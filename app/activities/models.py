@@ -97,6 +97,8 @@ class ActivityRead(ActivityBase):
     model_config = ConfigDict(json_schema_serialization_defaults_required=True)
 
     id: int
+    # None in a collection for someone else's activity (R3); its record page names them.
+    author_id: int | None
 
 
 class FollowUpRead(SQLModel):

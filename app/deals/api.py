@@ -76,6 +76,9 @@ def list_deals(
     )
     contacts = queries.contact_ids_of(session, [d.id for d in page.items])
     items = [_read(d, contacts[d.id]) for d in page.items]
+    for item, deal in zip(items, page.items, strict=True):
+        if queries.others_result(deal, user):
+            item.owner_id = None  # whose result it was is not a list's business (R3)
     return ListOut(items=items, next_cursor=page.next_cursor)
 
 

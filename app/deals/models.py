@@ -170,6 +170,8 @@ class DealRead(DealBase):
 
     id: int
     status: Literal["open", "won", "lost"]
+    # None in a list for someone else's won or lost deal (R3).
+    owner_id: int | None
     contact_ids: list[int] = []
 
 

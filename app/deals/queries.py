@@ -107,6 +107,7 @@ class DealRow:
     next_step_due: date | None
     version: int
     updated_at: datetime
+    owner_id: int | None = None
 
     def flag(self, today: date) -> str:
         """'none' without a next step, 'overdue' when it is late, '' otherwise (open deals)."""
@@ -132,6 +133,7 @@ _ROW_COLUMNS = (
     Deal.next_step_due,
     Deal.version,
     Deal.updated_at,
+    Deal.owner_id,
 )
 
 
@@ -210,7 +212,10 @@ def list_deals(
                 stmt = stmt.where(or_(key > value, and_(key == value, Deal.id > last_id)))
     order = (key.desc(), Deal.id.desc()) if descending else (key, Deal.id)
     limit = clamp_limit(limit, 25)
-    rows = [DealRow(*r) for r in session.exec(stmt.order_by(*order).limit(limit + 1))]
+    rows = [
+        unattributed(DealRow(*r), user)
+        for r in session.exec(stmt.order_by(*order).limit(limit + 1))
+    ]
     page = Page(items=rows[:limit])
     if len(rows) > limit:
         last = rows[limit - 1]
@@ -228,8 +233,21 @@ def list_deals(
     return page
 
 
+def others_result(deal, user: User) -> bool:
+    """A won or lost deal of someone else: in a list, whose result it was is not said (R3).
+    Its page still names its owner, so colleagues can carry on (R1)."""
+    return deal.status != "open" and deal.owner_id != user.id
+
+
+def unattributed(row: DealRow, user: User) -> DealRow:
+    if others_result(row, user):
+        row.owner_name, row.owner_id = "", None
+    return row
+
+
 def list_deals_full(session: Session, user: User, **filters) -> Page[Deal]:
-    """Whole records, for the API, in the list's order."""
+    """Whole records, for the API, in the list's order (the API hides the owner of others'
+    results with `others_result`)."""
     page = list_deals(session, user, **filters)
     ids = [row.id for row in page.items]
     deals = {d.id: d for d in session.exec(select(Deal).where(Deal.id.in_(ids)))} if ids else {}

@@ -21,6 +21,7 @@ from app.core.access import require_records
 from app.core.text import spreadsheet_safe
 from app.customers.models import Contact, Organization
 from app.deals.models import Deal, DealContact, Stage
+from app.deals.queries import others_result
 from app.documents.models import Document, DocumentVersion
 from app.documents.service import DocumentStore
 from app.documents.service import visible_to as document_visible_to
@@ -44,6 +45,16 @@ def _columns(model) -> list[str]:
         for c in model.__table__.columns
         if c.name not in ("search_text", "sort_key", "title_key")
     ]
+
+
+def _attributed(record, column: str, user: User):
+    """R3 in bulk: in an export, another seller's activities carry no author and their won
+    or lost deals no owner; the records themselves are all there."""
+    if isinstance(record, Activity) and column == "author_id" and record.author_id != user.id:
+        return None
+    if isinstance(record, Deal) and column == "owner_id" and others_result(record, user):
+        return None
+    return getattr(record, column)
 
 
 def _queries(user: User):
@@ -96,8 +107,9 @@ def export_everything(session: Session, user: User, store: DocumentStore, tmp_di
             writer.writerow(columns)
             rows = []
             for record in session.exec(stmt.execution_options(yield_per=1000)):
-                writer.writerow([safe_cell(getattr(record, c)) for c in columns])
-                rows.append({c: _json(getattr(record, c)) for c in columns})
+                values = [_attributed(record, c, user) for c in columns]
+                writer.writerow([safe_cell(v) for v in values])
+                rows.append({c: _json(v) for c, v in zip(columns, values, strict=True)})
                 if model is DocumentVersion:
                     versions.append(record)
             archive.writestr(f"{file_name}.csv", "\ufeff" + text.getvalue())
