@@ -9,11 +9,11 @@ from app.activities import follow_ups, service
 from app.activities.deps import ActivityDep, FollowUpDep
 from app.activities.models import ActivityCreate, ActivityRead, ActivityUpdate, FollowUpRead
 from app.auth.deps import RECORDS, RecordUser, SessionDep
-from app.core.api import API_DOCS, API_PREFIX, ListOut
+from app.core.api import API_DOCS, API_ERRORS, API_PREFIX, ListOut
 from app.core.ids import IdQuery
 from app.customers import service as customers
 
-router = APIRouter(prefix=API_PREFIX, tags=["activities"])
+router = APIRouter(prefix=API_PREFIX, tags=["activities"], responses=API_ERRORS)
 
 
 def mount(app: FastAPI) -> None:

@@ -17,6 +17,21 @@ class ListOut(BaseModel, Generic[T]):
     next_cursor: str | None = None
 
 
+class ErrorOut(BaseModel):
+    """Every refusal's body: a sentence, or one entry per wrong field."""
+
+    detail: str | list
+
+
+# The refusals every operation of the API may give, so the description says them all.
+API_ERRORS = {
+    401: {"model": ErrorOut, "description": "No valid token"},
+    403: {"model": ErrorOut, "description": "Your role does not allow this"},
+    404: {"model": ErrorOut, "description": "No such record, or not yours to see"},
+    413: {"model": ErrorOut, "description": "The request is too large"},
+}
+
+
 # Declared for the OpenAPI description (the docs' Authorize button); the check itself is
 # app.auth.deps, shared with the pages.
 bearer = HTTPBearer(auto_error=False, description="A personal API token from your account page.")

@@ -3,7 +3,7 @@
 from fastapi import APIRouter, FastAPI
 
 from app.auth.deps import RECORDS, RecordUser, SessionDep
-from app.core.api import API_DOCS, API_PREFIX, ListOut, ListQueryDep, list_out
+from app.core.api import API_DOCS, API_ERRORS, API_PREFIX, ListOut, ListQueryDep, list_out
 from app.core.ids import IdQuery
 from app.customers import service
 from app.customers.deps import ContactDep, OrganizationDep
@@ -18,7 +18,7 @@ from app.customers.models import (
     OrganizationUpdate,
 )
 
-router = APIRouter(prefix=API_PREFIX, tags=["customers"])
+router = APIRouter(prefix=API_PREFIX, tags=["customers"], responses=API_ERRORS)
 
 
 def mount(app: FastAPI) -> None:

@@ -6,7 +6,7 @@ from fastapi import APIRouter, FastAPI, Query, Request
 from fastapi.responses import JSONResponse
 
 from app.auth.deps import RECORDS, RecordUser, SessionDep
-from app.core.api import API_DOCS, API_PREFIX, ListOut
+from app.core.api import API_DOCS, API_ERRORS, API_PREFIX, ErrorOut, ListOut
 from app.core.config import SettingsDep
 from app.core.ids import IdQuery
 from app.core.templating import localizer_for
@@ -23,7 +23,7 @@ from app.deals.models import (
     StageRead,
 )
 
-router = APIRouter(prefix=API_PREFIX, tags=["deals"])
+router = APIRouter(prefix=API_PREFIX, tags=["deals"], responses=API_ERRORS)
 
 
 def mount(app: FastAPI) -> None:
@@ -96,7 +96,11 @@ def get_deal(session: SessionDep, deal: DealDep):
     return _read(deal, queries.contact_ids_of(session, [deal.id])[deal.id])
 
 
-@router.patch("/deals/{deal_id}", response_model=DealRead)
+@router.patch(
+    "/deals/{deal_id}",
+    response_model=DealRead,
+    responses={409: {"model": ErrorOut, "description": "Changed since `version`"}},
+)
 def update_deal(session: SessionDep, user: RecordUser, deal: DealDep, data: DealUpdate):
     """Send the `version` you read: a newer one on the server answers 409, not an overwrite."""
     deal = service.update_deal(session, user, deal, data)
@@ -107,7 +111,7 @@ def update_deal(session: SessionDep, user: RecordUser, deal: DealDep, data: Deal
     "/deals/{deal_id}/move",
     response_model=DealRead,
     responses={
-        409: {"description": "Changed since `version`"},
+        409: {"model": ErrorOut, "description": "Changed since `version`"},
         422: {"description": "Facts missing"},
     },
 )

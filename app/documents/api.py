@@ -6,7 +6,7 @@ from fastapi import APIRouter, FastAPI, File, Form, Query, Request, UploadFile
 
 from app.activities import service as activities
 from app.auth.deps import RECORDS, RecordUser, SessionDep
-from app.core.api import API_DOCS, API_PREFIX, ListOut
+from app.core.api import API_DOCS, API_ERRORS, API_PREFIX, ListOut
 from app.core.errors import FormErrors
 from app.core.ids import IdQuery
 from app.customers import service as customers
@@ -17,7 +17,7 @@ from app.documents.models import Document, DocumentRead, DocumentVersionRead
 from app.documents.routes import file_response
 from app.documents.service import Upload
 
-router = APIRouter(prefix=API_PREFIX, tags=["documents"])
+router = APIRouter(prefix=API_PREFIX, tags=["documents"], responses=API_ERRORS)
 
 
 def mount(app: FastAPI) -> None:

@@ -5,14 +5,14 @@ from dataclasses import asdict
 from fastapi import APIRouter, FastAPI, Request
 
 from app.auth.deps import ManagerUser, RecordUser, SessionDep
-from app.core.api import API_DOCS, API_PREFIX
+from app.core.api import API_DOCS, API_ERRORS, API_PREFIX
 from app.core.clock import user_today
 from app.core.config import SettingsDep
 from app.core.templating import localizer_for
 from app.reports import mine, team
 from app.reports.periods import period_for
 
-router = APIRouter(prefix=API_PREFIX, tags=["reports"])
+router = APIRouter(prefix=API_PREFIX, tags=["reports"], responses=API_ERRORS)
 
 
 def mount(app: FastAPI) -> None:

@@ -103,3 +103,17 @@ def test_the_openapi_description_is_served(anon):
     assert "/contacts" not in spec["paths"]  # pages are not API
     docs = anon.get("/api/docs")
     assert docs.status_code == 200 and "/static/swagger/swagger-ui-bundle.js" in docs.text
+
+
+def test_the_api_description_lists_the_refusals_each_operation_gives(anon):
+    spec = anon.get("/api/v1/openapi.json").json()
+    missing = []
+    for path, operations in spec["paths"].items():
+        for method, operation in operations.items():
+            for code in ("401", "403", "404"):
+                if code not in operation["responses"]:
+                    missing.append(f"{method.upper()} {path} {code}")
+    assert missing == []
+    deal = spec["paths"]["/api/v1/deals/{deal_id}"]["patch"]["responses"]
+    move = spec["paths"]["/api/v1/deals/{deal_id}/move"]["post"]["responses"]
+    assert "409" in deal and "409" in move and "422" in move
