@@ -19,6 +19,8 @@ class User(SQLModel, table=True):
     is_manager: bool = False
     is_admin: bool = False
     is_active: bool = True
+    # Set by an admin before a hand-over; the person sees it on their account page.
+    leaving_since: datetime | None = None
     # None: follow the browser's Accept-Language.
     language: str | None = Field(default=None, max_length=8)
     timezone: str = Field(default="Europe/Paris", max_length=64)

@@ -290,6 +290,7 @@ def update_user(
             is_manager=checked(form, "is_manager"),
             is_admin=checked(form, "is_admin"),
             is_active=checked(form, "is_active"),
+            is_leaving=checked(form, "is_leaving"),
         ),
         "/admin/users",
         lambda errors: _users_page(request, session, user, errors=errors, editing=user_id),

@@ -220,6 +220,7 @@ def update_user_access(
     is_manager: bool,
     is_admin: bool,
     is_active: bool,
+    is_leaving: bool | None = None,
 ) -> User:
     errors = FormErrors()
     if not (is_seller or is_manager or is_admin):
@@ -229,6 +230,8 @@ def update_user_access(
     errors.raise_if_any()
     target.is_seller, target.is_manager, target.is_admin = is_seller, is_manager, is_admin
     target.is_active = is_active
+    if is_leaving is not None and is_leaving != (target.leaving_since is not None):
+        target.leaving_since = utcnow() if is_leaving else None
     session.add(target)
     if not is_active:
         # A disabled account is logged out everywhere at once.

@@ -31,9 +31,17 @@ def test_an_admin_hands_a_departing_sellers_customers_to_two_colleagues(
     )
 
     client = client_for(admin)
-    preview = client.get(
-        f"/admin/handover?departing={seller.id}&colleagues={alice.id}&colleagues={bob.id}"
+    preview_url = f"/admin/handover?departing={seller.id}&colleagues={alice.id}&colleagues={bob.id}"
+    refused = client.get(preview_url)
+    assert refused.status_code == 400 and "Mark this account as leaving" in refused.text
+    assert "handover-preview" not in refused.text  # no one's counts behind their back
+    marked = client.post(
+        f"/admin/users/{seller.id}",
+        data={"is_seller": "on", "is_active": "on", "is_leaving": "on"},
     )
+    assert marked.status_code == 303
+    assert "marked your account as leaving" in client_for(seller).get("/account").text
+    preview = client.get(preview_url)
     assert preview.status_code == 200
     table = preview.text.split('id="handover-preview"')[1]
     assert "Alice" in table and "Bob" in table and "Private step" not in table

@@ -48,6 +48,15 @@ def _check(session: Session, admin: User, departing_id, colleague_ids) -> tuple[
     departing = session.get(User, departing_id) if departing_id else None
     if departing is None or not departing.is_seller:
         errors.add("departing", N_("Pick the seller who leaves."))
+    elif departing.is_active and departing.leaving_since is None:
+        # Nobody's counts are shown, nor their customers moved, behind their back.
+        errors.add(
+            "departing",
+            N_(
+                "Mark this account as leaving on the Accounts page first: its owner will "
+                "see it on their account page."
+            ),
+        )
     colleagues = []
     for colleague_id in dict.fromkeys(colleague_ids):
         colleague = session.get(User, colleague_id)
