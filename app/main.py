@@ -250,6 +250,7 @@ def create_app(settings: Settings | None = None, engine=None, check_schema: bool
     from app.deals import routes as deals_routes
     from app.documents import api as documents_api
     from app.documents import routes as documents_routes
+    from app.interop import erasure_routes
     from app.interop.calendar import routes as calendar_routes
     from app.interop.exports import routes as exports_routes
     from app.interop.handover import routes as handover_routes
@@ -266,6 +267,7 @@ def create_app(settings: Settings | None = None, engine=None, check_schema: bool
     reports_routes.mount(app)
     for module in (calendar_routes, exports_routes, handover_routes, webhooks_routes):
         module.mount(app)
+    erasure_routes.mount(app)
     import_routes.mount(app)
     for module in (customers_api, activities_api, deals_api, documents_api, reports_api):
         module.mount(app)

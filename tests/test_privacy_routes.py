@@ -84,6 +84,8 @@ ACCESS = {
     ("POST", "/contacts/{contact_id}"): RECORDS,
     ("POST", "/contacts/{contact_id}/archive"): RECORDS,
     ("POST", "/contacts/{contact_id}/restore"): RECORDS,
+    ("GET", "/contacts/{contact_id}/personal-data.json"): RECORDS,
+    ("POST", "/contacts/{contact_id}/erase"): RECORDS,
     ("GET", "/organizations"): RECORDS,
     ("GET", "/organizations/new"): RECORDS,
     ("POST", "/organizations"): RECORDS,

@@ -109,6 +109,16 @@ class DocumentStore:
         path = path_for(self.root, sha256)
         return Content(sha256, path.stat().st_size, path) if path.is_file() else None
 
+    def forget(self, session: Session, sha256: str) -> Path | None:
+        """Drops a content no document refers to any more. In the database, in the session's
+        transaction; on disk, the caller removes the returned path once it has committed
+        (a rollback must not find its file gone)."""
+        if self.in_database:
+            session.execute(delete(_CHUNKS).where(_CHUNKS.c.sha256 == sha256))
+            session.execute(delete(_FILES).where(_FILES.c.sha256 == sha256))
+            return None
+        return path_for(self.root, sha256)
+
     def take_in(self, session: Session, archived: Path) -> None:
         """After a restore: every content of the archive's documents/ folder and of the
         database ends up in this store, whichever store the backup came from (so a backup
