@@ -22,6 +22,10 @@ MANAGER = "manager"  # managers only: K-suppressed team aggregates (R4)
 OWN_ACCOUNT = "own_account"  # a thing of the account's own (API token): others get 404
 
 ACCESS = {
+    ("GET", "/password/forgot"): PUBLIC,
+    ("POST", "/password/forgot"): PUBLIC,
+    ("GET", "/password/reset/{token}"): PUBLIC,
+    ("POST", "/password/reset/{token}"): PUBLIC,
     ("GET", "/"): PUBLIC,
     ("GET", "/login"): PUBLIC,
     ("POST", "/login"): PUBLIC,

@@ -23,6 +23,8 @@ class Settings(BaseSettings):
     # Webhooks may post to loopback and private addresses (a receiver on the same network).
     webhook_allow_private: bool = False
     session_days: int = 14
+    # How long a "forgot password" link works.
+    password_reset_minutes: int = 60
     login_max_failures: int = 5
     # Failed logins from one client, whatever the emails, before each next try waits longer.
     login_client_free_failures: int = 10

@@ -2,7 +2,6 @@
 for the day, the overdue ones, and their deals with no next step. Theirs only (R3)."""
 
 import smtplib
-import ssl
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from email.message import EmailMessage
@@ -17,6 +16,7 @@ from app.core import jobs
 from app.core.config import Settings
 from app.core.i18n import Localizer
 from app.core.jobs import Retry
+from app.core.mail import send as send_mail
 from app.deals import queries as deals
 
 
@@ -69,20 +69,6 @@ def compose(session: Session, user: User, settings: Settings, day: date) -> Dige
         "Carnet: %(num)s follow-up for today", "Carnet: %(num)s follow-ups for today", count
     )
     return Digest(user, subject, "\n".join(lines))
-
-
-def _send(settings: Settings, messages: list[EmailMessage]) -> None:
-    if settings.smtp_security == "ssl":
-        smtp = smtplib.SMTP_SSL(settings.smtp_host, settings.smtp_port, timeout=30)
-    else:
-        smtp = smtplib.SMTP(settings.smtp_host, settings.smtp_port, timeout=30)
-    with smtp:
-        if settings.smtp_security == "starttls":
-            smtp.starttls(context=ssl.create_default_context())
-        if settings.smtp_username:
-            smtp.login(settings.smtp_username, settings.smtp_password)
-        for message in messages:
-            smtp.send_message(message)
 
 
 def due_users(session: Session, settings: Settings, now: datetime) -> list[User]:
@@ -141,7 +127,7 @@ def send_digest(session: Session, settings: Settings, job) -> bool:
         message["Message-ID"] = make_msgid(f"digest.{job.id}")
         message.set_content(digest.text)
         try:
-            _send(settings, [message])
+            send_mail(settings, [message])
         except (OSError, smtplib.SMTPException) as exc:
             session.rollback()
             raise Retry(f"{type(exc).__name__}: {exc}") from exc

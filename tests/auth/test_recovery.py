@@ -1,0 +1,82 @@
+"""A forgotten password: a signed link by mail (a real SMTP server), single use, expiring,
+and the same answer whether the address has an account or not."""
+
+import re
+import time
+
+import pytest
+
+from tests.factories import PASSWORD
+from tests.interop.test_digest import smtp  # noqa: F401 (the real SMTP server fixture)
+
+
+def _ask(client, email):
+    page = client.get("/password/forgot")
+    token = re.search(r'name="csrf_token" value="([^"]+)"', page.text).group(1)
+    return client.post("/password/forgot", data={"email": email, "csrf_token": token})
+
+
+def _link(inbox) -> str:
+    body = inbox.messages[-1].get_payload(decode=True).decode()
+    return re.search(r"https://\S+/password/reset/\S+", body).group(0)
+
+
+def _reset(client, path, password):
+    page = client.get(path)
+    token = re.search(r'name="csrf_token" value="([^"]+)"', page.text).group(1)
+    return client.post(path, data={"new_password": password, "csrf_token": token})
+
+
+@pytest.fixture
+def visitor(app):
+    """A browser reaching Carnet over HTTPS (the mail's links are https: cookies are Secure)."""
+    from fastapi.testclient import TestClient
+
+    with TestClient(app, base_url="https://crm.example.test", follow_redirects=False) as client:
+        yield client
+
+
+def _settle():
+    time.sleep(0.3)  # the mail goes after the answer
+
+
+def test_a_reset_link_comes_by_mail_and_works_once(visitor, seller, smtp, api_for):  # noqa: F811
+    api = api_for(seller)
+    r = _ask(visitor, seller.email.upper())
+    assert r.status_code == 200 and "a link to choose a new password is on its way" in r.text
+    _settle()
+    assert smtp.messages[-1]["To"] == seller.email
+    path = _link(smtp).removeprefix("https://crm.example.test")
+    done = _reset(visitor, path, "a completely new passphrase")
+    assert done.status_code == 303 and done.headers["location"] == "/login?reset=1"
+    again = visitor.get(path)
+    assert again.status_code == 400 and "expired or was already used" in again.text
+    assert api.get("/api/v1/contacts").status_code == 401  # tokens went with the old password
+    login = visitor.get("/login")
+    token = re.search(r'name="csrf_token" value="([^"]+)"', login.text).group(1)
+    old = visitor.post(
+        "/login", data={"email": seller.email, "password": PASSWORD, "csrf_token": token}
+    )
+    assert old.status_code == 400
+
+
+def test_an_unknown_address_gets_the_same_answer_and_no_mail(visitor, smtp):  # noqa: F811
+    r = _ask(visitor, "nobody@example.test")
+    assert r.status_code == 200 and "a link to choose a new password is on its way" in r.text
+    _settle()
+    assert smtp.messages == []
+
+
+def test_an_old_link_expires(visitor, seller, smtp, settings):  # noqa: F811
+    settings.password_reset_minutes = 0
+    _ask(visitor, seller.email)
+    _settle()
+    path = _link(smtp).removeprefix("https://crm.example.test")
+    time.sleep(1.1)
+    assert visitor.get(path).status_code == 400
+
+
+@pytest.mark.parametrize("path", ["/password/reset/garbage", "/password/reset/" + "x" * 5000])
+def test_a_made_up_link_is_refused(anon, path):
+    r = anon.get(path)
+    assert r.status_code == 400 and "expired or was already used" in r.text
