@@ -3,6 +3,7 @@ never says whether an address has an account."""
 
 import contextlib
 import hashlib
+import secrets
 import smtplib
 from email.message import EmailMessage
 
@@ -11,10 +12,10 @@ from sqlalchemy import delete, update
 from sqlmodel import Session, select
 
 from app.auth.models import ApiToken, User, UserSession
-from app.auth.service import normalize_email, validate_password
+from app.auth.service import create_user, normalize_email, validate_password
 from app.core.config import Settings
 from app.core.errors import FormErrors
-from app.core.i18n import Localizer
+from app.core.i18n import N_, Localizer
 from app.core.mail import can_send, send
 from app.core.schema import utcnow
 from app.core.security import hash_password
@@ -31,9 +32,15 @@ def _fingerprint(user: User) -> str:
     return hashlib.sha256(user.password_hash.encode()).hexdigest()[:16]
 
 
-def reset_link(settings: Settings, secret: str, user: User) -> str:
-    token = _serializer(secret).dumps({"u": user.id, "f": _fingerprint(user)})
+def reset_link(settings: Settings, secret: str, user: User, kind: str = "reset") -> str:
+    token = _serializer(secret).dumps({"u": user.id, "f": _fingerprint(user), "k": kind})
     return f"{settings.base_url.rstrip('/')}/password/reset/{token}"
+
+
+def _max_age(settings: Settings, kind: str) -> int:
+    if kind == "invite":
+        return settings.invitation_days * 86400
+    return settings.password_reset_minutes * 60
 
 
 def reset_mail(
@@ -72,11 +79,18 @@ def send_quietly(settings: Settings, message: EmailMessage | None) -> None:
 
 
 def user_for_link(session: Session, settings: Settings, secret: str, token: str) -> User | None:
+    longest = max(_max_age(settings, "invite"), _max_age(settings, "reset"))
     try:
-        data = _serializer(secret).loads(token[:500], max_age=settings.password_reset_minutes * 60)
+        data, signed_at = _serializer(secret).loads(
+            token[:500], max_age=longest, return_timestamp=True
+        )
     except (BadSignature, SignatureExpired):
         return None
-    user = session.get(User, data.get("u")) if isinstance(data, dict) else None
+    if not isinstance(data, dict):
+        return None
+    if (utcnow() - signed_at).total_seconds() > _max_age(settings, data.get("k", "reset")):
+        return None
+    user = session.get(User, data.get("u"))
     if user is None or not user.is_active or data.get("f") != _fingerprint(user):
         return None
     return user
@@ -96,3 +110,40 @@ def reset_password(session: Session, user: User, new: str) -> None:
         .values(revoked_at=utcnow())
     )
     session.commit()
+
+
+def invitation_mail(settings: Settings, secret: str, user: User, inviter: User) -> EmailMessage:
+    loc = Localizer(language=user.language or inviter.language or "en", timezone=user.timezone)
+    message = EmailMessage()
+    message["From"] = settings.smtp_from
+    message["To"] = user.email
+    message["Subject"] = loc.gettext("Carnet: %(name)s invites you", name=inviter.name)
+    message.set_content(
+        loc.gettext(
+            "%(name)s made you an account on the team's Carnet. Choose your password with "
+            "this link within %(days)s days; it works once:",
+            name=inviter.name,
+            days=settings.invitation_days,
+        )
+        + "\n\n"
+        + reset_link(settings, secret, user, "invite")
+    )
+    return message
+
+
+def create_account(
+    session: Session, settings: Settings, secret: str, admin: User, *, password: str, **fields
+) -> tuple[User, EmailMessage | None]:
+    """An account with the password the admin typed, or, without one, an invitation by mail:
+    the person chooses their own and nobody else ever knows it."""
+    if password:
+        return create_user(session, password=password, **fields), None
+    if not can_send(settings):
+        errors = FormErrors()
+        errors.add(
+            "password",
+            N_("Type an initial password, or set up mail (CARNET_SMTP_*) to invite by email."),
+        )
+        raise errors
+    user = create_user(session, password=secrets.token_urlsafe(32), **fields)
+    return user, invitation_mail(settings, secret, user, admin)

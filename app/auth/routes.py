@@ -5,8 +5,9 @@ from urllib.parse import urlsplit
 
 from fastapi import APIRouter, Depends, FastAPI, Request
 from fastapi.responses import RedirectResponse
+from starlette.background import BackgroundTask
 
-from app.auth import service
+from app.auth import recovery, service
 from app.auth.deps import (
     ADMIN,
     SESSION_COOKIE,
@@ -259,21 +260,35 @@ def create_user(
     request: Request, settings: SettingsDep, session: SessionDep, user: AdminUser, form: FormData
 ):
     kept = {k: v for k, v in form.items() if k != "password"}
-    return saved_or_form(
-        lambda: service.create_user(
+    invitation = []
+
+    def save():
+        created, message = recovery.create_account(
             session,
+            settings,
+            request.app.state.secret_key,
+            user,
+            password=form.get("password", ""),
             email=form.get("email", ""),
             name=form.get("name", ""),
-            password=form.get("password", ""),
             is_seller=checked(form, "is_seller"),
             is_manager=checked(form, "is_manager"),
             is_admin=checked(form, "is_admin"),
             language=form.get("language") if form.get("language") in LANGUAGES else None,
             timezone=settings.default_timezone,
-        ),
+        )
+        invitation.append(message)
+        return created
+
+    response = saved_or_form(
+        save,
         "/admin/users",
         lambda errors: _users_page(request, session, user, errors=errors, form=kept),
     )
+    if invitation and invitation[0] is not None:
+        # Sent once the account is saved and the page has its answer.
+        response.background = BackgroundTask(recovery.send_quietly, settings, invitation[0])
+    return response
 
 
 @admin.post("/users/{user_id}")

@@ -25,6 +25,8 @@ class Settings(BaseSettings):
     session_days: int = 14
     # How long a "forgot password" link works.
     password_reset_minutes: int = 60
+    # How long an invitation's "choose your password" link works.
+    invitation_days: int = 7
     login_max_failures: int = 5
     # Failed logins from one client, whatever the emails, before each next try waits longer.
     login_client_free_failures: int = 10
