@@ -6,13 +6,9 @@ from sqlmodel import Session
 from app.activities import follow_ups
 from app.activities.models import FollowUp
 from app.auth.models import User
+from app.core.ids import id_from as _id
 from app.customers import service as customers
 from app.deals import queries as deals
-
-
-def _id(value) -> int | None:
-    text = str(value or "")
-    return int(text) if text.isdigit() and len(text) < 19 else None
 
 
 def _answered(session: Session, user: User, contact_id: int | None, follow_up_id=None):

@@ -13,6 +13,7 @@ from app.core.config import SettingsDep
 from app.core.errors import FormErrors
 from app.core.forms import FormData, local_path, parse_form
 from app.core.ids import IdQuery
+from app.core.ids import id_from as _id
 from app.core.templating import is_htmx, localizer_for, render, saved_or_form
 from app.documents import service as documents
 
@@ -72,10 +73,6 @@ def quick_contacts(
     near = contact_lookup.Near(_id(organization_id), _id(deal_id))
     matches = contact_lookup.find_contacts(session, user, q, near=near)
     return render(request, "activities/_suggestions.html", {"matches": matches, "q": q})
-
-
-def _id(value: str) -> int | None:
-    return int(value) if value.isdigit() and len(value) < 19 else None
 
 
 @router.get("/quick/deals")

@@ -8,11 +8,15 @@ import smtplib
 from email.message import EmailMessage
 
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
-from sqlalchemy import delete, update
 from sqlmodel import Session, select
 
-from app.auth.models import ApiToken, User, UserSession
-from app.auth.service import create_user, normalize_email, validate_password
+from app.auth.models import User
+from app.auth.service import (
+    create_user,
+    normalize_email,
+    sign_out_everywhere,
+    validate_password,
+)
 from app.core.config import Settings
 from app.core.errors import FormErrors
 from app.core.i18n import N_, Localizer
@@ -103,12 +107,7 @@ def reset_password(session: Session, user: User, new: str) -> None:
     errors.raise_if_any()
     user.password_hash = hash_password(new)
     session.add(user)
-    session.execute(delete(UserSession).where(UserSession.user_id == user.id))
-    session.execute(
-        update(ApiToken)
-        .where(ApiToken.user_id == user.id, ApiToken.revoked_at.is_(None))
-        .values(revoked_at=utcnow())
-    )
+    sign_out_everywhere(session, user)
     session.commit()
 
 

@@ -235,18 +235,23 @@ def update_user_access(
     session.add(target)
     if not is_active:
         # A disabled account is logged out everywhere at once.
-        session.exec(delete(UserSession).where(UserSession.user_id == target.id))
-        revoke_all_tokens(session, target)
+        sign_out_everywhere(session, target)
     session.commit()
     return target
 
 
-def revoke_all_tokens(session: Session, user: User) -> None:
-    for token in session.exec(
-        select(ApiToken).where(ApiToken.user_id == user.id, ApiToken.revoked_at.is_(None))
-    ):
-        token.revoked_at = utcnow()
-        session.add(token)
+def sign_out_everywhere(session: Session, user: User, keep_session: str | None = None) -> None:
+    """Ends the account's browser sessions (all but `keep_session`, the raw cookie token of the
+    browser doing this) and revokes its API tokens, in the caller's transaction."""
+    stmt = delete(UserSession).where(UserSession.user_id == user.id)
+    if keep_session:
+        stmt = stmt.where(UserSession.id != token_hash(keep_session))
+    session.exec(stmt)
+    session.exec(
+        update(ApiToken)
+        .where(ApiToken.user_id == user.id, ApiToken.revoked_at.is_(None))
+        .values(revoked_at=utcnow())
+    )
 
 
 def update_preferences(
@@ -277,17 +282,8 @@ def change_password(
     errors.raise_if_any()
     user.password_hash = hash_password(new)
     session.add(user)
-    # Other browsers that knew the old password are logged out.
-    stmt = delete(UserSession).where(UserSession.user_id == user.id)
-    if keep_session:
-        stmt = stmt.where(UserSession.id != token_hash(keep_session))
-    session.exec(stmt)
-    # So are the API tokens: a leaked password may have made one; the person makes new ones.
-    session.exec(
-        update(ApiToken)
-        .where(ApiToken.user_id == user.id, ApiToken.revoked_at.is_(None))
-        .values(revoked_at=utcnow())
-    )
+    # Other browsers, and API tokens a leaked password may have made, end with it.
+    sign_out_everywhere(session, user, keep_session)
     session.commit()
 
 

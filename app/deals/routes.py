@@ -6,6 +6,7 @@ from fastapi.responses import RedirectResponse, Response
 from app.auth.deps import ADMIN, RECORDS, AdminUser, RecordUser, SessionDep
 from app.core.errors import Conflict, FormErrors
 from app.core.forms import FormData, MultipartData, checked, local_path
+from app.core.ids import id_from
 from app.core.templating import is_htmx, localizer_for, render, render_list, saved_or_form
 from app.deals import forms, pages, queries, service
 from app.deals import stages as stage_list
@@ -22,10 +23,6 @@ admin = APIRouter(include_in_schema=False)
 def mount(app: FastAPI) -> None:
     app.include_router(router, dependencies=RECORDS)
     app.include_router(admin, dependencies=ADMIN)
-
-
-def _int(value: str) -> int | None:
-    return int(value) if value.isdigit() and len(value) < 19 else None
 
 
 # ---- board and list --------------------------------------------------------
@@ -51,7 +48,7 @@ def deal_list(
 ):
     filters = {
         "scope": scope if scope in queries.SCOPES else "mine",
-        "stage_id": _int(stage),
+        "stage_id": id_from(stage),
         "status": status if status in queries.STATUSES else "open",
         "query": q[:200],
         "sort": sort if sort in queries.SORTS else "recent",
@@ -77,7 +74,7 @@ def new_deal(
     organization_id: str = "",
     contact_id: str = "",
 ):
-    form = pages.new_deal_form(session, user, organization_id, _int(contact_id))
+    form = pages.new_deal_form(session, user, organization_id, id_from(contact_id))
     return _deal_form(request, session, user, form)
 
 
@@ -101,7 +98,7 @@ def _deal_page(request, session, user, deal, move_to=None, errors=None, form=Non
 def deal_page(
     request: Request, session: SessionDep, user: RecordUser, deal: DealDep, move_to: str = ""
 ):
-    return _deal_page(request, session, user, deal, _int(move_to))
+    return _deal_page(request, session, user, deal, id_from(move_to))
 
 
 @router.get("/deals/{deal_id}/edit")
@@ -143,7 +140,7 @@ def _refused_move(request, session, user, deal, form, exc: FormErrors, scope: st
     """A move refused for its input: the form for exactly what is missing, with messages (in
     the board's dialog, or in place on the deal page)."""
     missing = isinstance(exc, service.MissingFacts)
-    target = exc.stage.id if missing else _int(form.get("stage_id", ""))
+    target = exc.stage.id if missing else id_from(form.get("stage_id", ""))
     status = 422 if missing else 400
     if scope is not None:
         context = pages.board_move_form(session, user, deal, scope, target, exc.fields, form)
@@ -197,7 +194,7 @@ def move_deal(
 def add_deal_contact(
     request: Request, session: SessionDep, user: RecordUser, deal: DealDep, form: FormData
 ):
-    contact_id, query = _int(form.get("contact_id", "")), form.get("contact_query", "")
+    contact_id, query = id_from(form.get("contact_id", "")), form.get("contact_query", "")
     return saved_or_form(
         lambda: service.add_contact_by_query(session, user, deal, contact_id, query),
         f"/deals/{deal.id}",
@@ -304,7 +301,7 @@ def stage_down(session: SessionDep, user: AdminUser, stage: StageDep):
 def delete_stage(
     request: Request, session: SessionDep, user: AdminUser, stage: StageDep, form: FormData
 ):
-    move_to = _int(form.get("move_to", ""))
+    move_to = id_from(form.get("move_to", ""))
     return saved_or_form(
         lambda: stage_list.remove_stage(session, user, stage, move_to),
         "/admin/stages",

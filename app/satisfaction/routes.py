@@ -8,6 +8,7 @@ from app.core.config import SettingsDep
 from app.core.errors import FormErrors, NotFound
 from app.core.forms import FormData
 from app.core.i18n import N_, Localizer, language_from_header
+from app.core.ids import id_from
 from app.core.templating import render
 from app.customers import service as customers
 from app.customers.deps import ContactDep
@@ -99,7 +100,7 @@ def new_contact_survey(
     form: FormData,
 ):
     deal_id = form.get("deal_id", "")
-    if len(deal_id) > 18:
+    if deal_id.isdigit() and id_from(deal_id) is None:
         # An id the database cannot hold is no deal of ours: 404, like any unknown one.
         raise NotFound
     deal = deals.get_deal(session, user, int(deal_id)) if deal_id.isdigit() else None

@@ -5,6 +5,7 @@ from fastapi import APIRouter, FastAPI, Request
 from app.auth.deps import ADMIN, AdminUser, SessionDep
 from app.core.errors import FormErrors
 from app.core.forms import MultipartData
+from app.core.ids import id_from
 from app.core.templating import render, saved_or_form
 from app.interop.handover import service as handover
 
@@ -16,7 +17,7 @@ def mount(app: FastAPI) -> None:
 
 
 def _ids(values: list[str]) -> list[int]:
-    return [int(v) for v in values if v.isdigit() and len(v) < 19]
+    return [i for i in map(id_from, values) if i is not None]
 
 
 def _handover_page(request, session, user, colleagues, departing=None, plan=None, errors=None):
