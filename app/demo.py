@@ -418,7 +418,7 @@ DEMO_ACCOUNTS = [
 
 # Enough wins and answers that a six-seller team's outcomes show figures for most months and
 # quarters rather than "fewer than 3 contributors".
-DEMO_SIZES = Sizes(sellers=6, won_share=0.3, responses=600)
+DEMO_SIZES = Sizes(sellers=6, deals=300, won_share=0.3, responses=600)
 
 
 def load_demo(session: Session, seed: int = 7) -> list[tuple[str, str, str]]:

@@ -34,6 +34,8 @@ class Settings(BaseSettings):
     page_size: int = 25
     default_timezone: str = "Europe/Paris"
     min_group_size: int = 3
+    # A team figure where one seller makes up more than this share is not shown either.
+    max_share: float = 0.8
     # Amounts typed without a currency are in this one.
     default_currency: str = "EUR"
     # A deal in a stage that needs a quote is "waiting for an answer" after this many days.

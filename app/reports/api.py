@@ -45,10 +45,10 @@ def team_outcomes(
     user: ManagerUser,
     period: str = "",
 ):
-    """Team tables. A cell of fewer than K sellers has `"value": null, "suppressed": true`;
-    a margin that would reveal one has `"value": null, "hidden": true`."""
-    k = settings.min_group_size
+    """Team tables over whole months. A cell of fewer than K sellers has `"value": null,
+    "suppressed": true`; one where a seller dominates, or that would let a hidden figure be
+    computed from this or any other period's tables, has `"value": null, "hidden": true`."""
     outcomes = team.team_outcomes(
-        session, user, period_for(period, user_today(user)), k, localizer_for(request)
+        session, user, period, user_today(user), settings, localizer_for(request)
     )
     return team.as_json(outcomes, localizer_for(request))

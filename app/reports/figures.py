@@ -12,7 +12,7 @@ from app.core.money import from_minor
 from app.reports.charts import Series, bar_chart, money_text, number_text
 from app.reports.mine import MyReports
 from app.reports.periods import month_label
-from app.reports.suppression import ShownTable
+from app.reports.tables import ShownTable
 from app.reports.team import row_texts
 
 NO_WIN = N_("No deal won in this period yet.")

@@ -39,8 +39,8 @@ def my_reports(request: Request, session: SessionDep, user: RecordUser, period: 
 
 def _outcomes(request, session, user, period):
     loc = localizer_for(request)
-    k = request.app.state.settings.min_group_size
-    return team.team_outcomes(session, user, period_for(period, user_today(user)), k, loc)
+    settings = request.app.state.settings
+    return team.team_outcomes(session, user, period, user_today(user), settings, loc)
 
 
 @managers.get("/reports/team")

@@ -1,10 +1,14 @@
-"""Team outcomes for managers: revenue won, pipeline, satisfaction, as K-suppressed tables.
+"""Team outcomes for managers: revenue won, pipeline, satisfaction (DESIGN.md R4).
 
-The aggregation functions take plain rows, so the property tests feed them the same
-shapes the database gives; `team_outcomes` runs the grouped queries."""
+Every figure is a sum over disclosure atoms (one whole month × one team-level value, see
+`disclosure.py`). The tables of every selectable period are built from the same atoms
+and decided together, once, so no view and no pair of views gives away what another one
+hides; the requested period is then read from that decision. The table builders take
+plain rows, so the property tests feed them the shapes the database gives."""
 
 from collections import defaultdict
 from dataclasses import dataclass
+from datetime import date
 
 from sqlalchemy import func
 from sqlmodel import Session, select
@@ -14,120 +18,186 @@ from app.core.access import require_manager
 from app.core.i18n import N_
 from app.customers.models import Organization
 from app.deals.models import Deal, Stage
-from app.reports.periods import Period, month_label, quarter_label, quarter_of
-from app.reports.suppression import Cell, Column, ShownTable, Table, suppress
+from app.reports.disclosure import FEW, HIDDEN, Figure, Parts, decide
+from app.reports.periods import (
+    PERIODS,
+    Period,
+    month_label,
+    period_for,
+    quarter_groups,
+    quarter_label,
+)
+from app.reports.tables import Cell, Column, Shown, ShownTable, Table
 from app.satisfaction.models import SurveyTally
 
 CSAT_SCORES = [1, 2, 3, 4, 5]
 NPS_GROUPS = [
-    ("detractors", N_("Detractors (0–6)"), range(0, 7)),
-    ("passives", N_("Passives (7–8)"), range(7, 9)),
-    ("promoters", N_("Promoters (9–10)"), range(9, 11)),
+    ("detractors", N_("Detractors (0–6)"), -1),
+    ("passives", N_("Passives (7–8)"), 0),
+    ("promoters", N_("Promoters (9–10)"), 1),
 ]
-# The tally's band keys, in the order the distribution shows them.
+# More tags than this and the table stops being read; which ones is decided by label.
+TOP_TAGS = 12
+# Which figures stay when some must be hidden to protect others: totals first.
+TOTAL, MONTH, QUARTER, STAGE, ANSWERS, BANDS, TAG = 90, 80, 70, 60, 50, 40, 10
+# Among periods, the default one's figures stay first.
+PERIOD_ORDER = {"12m": 4, "6m": 3, "3m": 2, "ytd": 1, "last_year": 0}
 
 
-def _add(cell_values: dict, key, value, seller) -> None:
-    """Adds to a cell's value and notes its seller (a set: distinct sellers count once)."""
-    slot = cell_values.get(key)
-    if slot is None:
-        cell_values[key] = [value, {seller}]
-    else:
-        slot[0] += value
-        slot[1].add(seller)
+@dataclass
+class TeamData:
+    """What the queries give, over the months of every selectable period."""
+
+    won: list  # (month 'YYYY-MM', owner_id, currency, organization tags, amount_minor)
+    open: list  # (stage_id, owner_id, currency, deal_count, amount_minor)
+    answers: dict  # kind -> [(month, seller_id, band, answers, points)]
+    stages: list  # (stage_id, label)
 
 
-def _cell(found: dict, key) -> Cell:
-    slot = found.get(key)
-    return Cell(slot[0], len(slot[1])) if slot else Cell()
+def _tags(text: str | None) -> set[str]:
+    return {t.strip() for t in (text or "").split(",") if t.strip()}
 
 
-def revenue_table(rows, period: Period) -> Table:
-    """rows: (won_on, owner_id, currency, amount_minor). Months, quarter subtotals, totals."""
+def shown_tags(won, k: int) -> list[str]:
+    """Tags that at least K sellers won deals under, by label: the choice never depends
+    on amounts, so neither the rows nor their order say which tag weighs more."""
+    sellers: dict[str, set] = defaultdict(set)
+    for _month, owner, _currency, tags, _amount in won:
+        for tag in _tags(tags):
+            sellers[tag].add(owner)
+    return sorted(t for t, who in sellers.items() if len(who) >= k)[:TOP_TAGS]
+
+
+def team_parts(data: TeamData, tags: list[str]) -> Parts:
+    """Each atom's contributions per seller. A won deal's atom is its month × the shown
+    tags its organization carries (one combination, so atoms never overlap)."""
+    parts: Parts = defaultdict(lambda: defaultdict(int))
+    shown = set(tags)
+    for month, owner, currency, org_tags, amount in data.won:
+        combo = frozenset(_tags(org_tags) & shown)
+        parts[("won", currency, month, combo)][owner] += amount or 0
+    for stage_id, owner, currency, count, amount in data.open:
+        parts[("open", "deals", stage_id)][owner] += count
+        parts[("open", currency, stage_id)][owner] += amount or 0
+    for kind, rows in data.answers.items():
+        for month, seller, band, count, _points in rows:
+            if count:
+                parts[(kind, month, band)][seller] += count
+    return {atom: dict(sellers) for atom, sellers in parts.items()}
+
+
+def _currencies(parts: Parts, kind: str) -> list[str]:
+    found = {a[1] for a in parts if a[0] == kind and a[1] != "deals"}
+    return sorted(found) or ["EUR"]
+
+
+def revenue_table(parts: Parts, period: Period) -> Table:
     months = period.months
-    within = set(months)
-    found: dict = {}
-    currencies = sorted({r[2] for r in rows}) or ["EUR"]
-    for won_on, owner, currency, amount in rows:
-        month = f"{won_on.year:04d}-{won_on.month:02d}"
-        if month in within:
-            _add(found, (month, currency), amount, owner)
-            _add(found, (quarter_of(month), currency), amount, owner)
-            _add(found, ("total", currency), amount, owner)
-    quarters: dict[str, list[int]] = defaultdict(list)
-    for i, month in enumerate(months):
-        quarters[quarter_of(month)].append(i)
+    currencies = _currencies(parts, "won")
+    atoms: dict[tuple, set] = defaultdict(set)
+    for atom in parts:
+        if atom[0] == "won":
+            atoms[(atom[1], atom[2])].add(atom)
+
+    def cell(currency: str, in_months) -> Cell:
+        return Cell(frozenset(a for m in in_months for a in atoms[(currency, m)]))
+
     return Table(
         key="revenue",
         title=N_("Revenue won"),
         row_label=N_("Month"),
         rows=months,
         columns=[Column(c, c, unit=c) for c in currencies],
-        cells=[[_cell(found, (m, c)) for c in currencies] for m in months],
-        totals=[_cell(found, ("total", c)) for c in currencies],
+        cells=[[cell(c, [m]) for c in currencies] for m in months],
+        totals=[cell(c, months) for c in currencies],
         subtotals=[
-            (q, idx, [_cell(found, (q, c)) for c in currencies]) for q, idx in quarters.items()
+            (label, rows, [cell(c, [months[i] for i in rows]) for c in currencies])
+            for label, rows in quarter_groups(months)
+            if " Q" in label
         ],
+        importance=MONTH,
     )
 
 
-def pipeline_table(rows, stages: list[tuple[int, str]]) -> Table:
-    """rows: (stage_id, owner_id, currency, deal_count, amount_minor) over open deals."""
-    found: dict = {}
-    currencies = sorted({r[2] for r in rows}) or ["EUR"]
-    for stage_id, owner, currency, count, amount in rows:
-        _add(found, (stage_id, "deals"), count, owner)
-        _add(found, ("total", "deals"), count, owner)
-        _add(found, (stage_id, currency), amount or 0, owner)
-        _add(found, ("total", currency), amount or 0, owner)
-    keys = ["deals", *currencies]
-    columns = [Column("deals", N_("Deals")), *[Column(c, c, unit=c) for c in currencies]]
+def tag_table(parts: Parts, period: Period, tags: list[str]) -> Table:
+    """An organization may carry several tags, so rows overlap: no totals here."""
+    within = set(period.months)
+    currencies = _currencies(parts, "won")
+
+    def cell(tag: str, currency: str) -> Cell:
+        return Cell(
+            frozenset(
+                a
+                for a in parts
+                if a[0] == "won" and a[1] == currency and a[2] in within and tag in a[3]
+            )
+        )
+
+    return Table(
+        key="tags",
+        title=N_("Revenue won by organization tag"),
+        row_label=N_("Tag"),
+        rows=tags,
+        columns=[Column(c, c, unit=c) for c in currencies],
+        cells=[[cell(t, c) for c in currencies] for t in tags],
+        importance=TAG,
+    )
+
+
+def pipeline_table(parts: Parts, stages: list[tuple[int, str]]) -> Table:
+    """Open deals now, by stage: the same whatever the period."""
+    keys = ["deals", *_currencies(parts, "open")]
+
+    def cell(key: str, stage_ids) -> Cell:
+        return Cell(frozenset(("open", key, s) for s in stage_ids if ("open", key, s) in parts))
+
+    ids = [sid for sid, _label in stages]
     return Table(
         key="pipeline",
         title=N_("Pipeline by stage"),
         row_label=N_("Stage"),
         rows=[label for _id, label in stages],
-        columns=columns,
-        cells=[[_cell(found, (sid, key)) for key in keys] for sid, _label in stages],
-        totals=[_cell(found, ("total", key)) for key in keys],
+        columns=[Column("deals", N_("Deals")), *[Column(c, c, unit=c) for c in keys[1:]]],
+        cells=[[cell(key, [sid]) for key in keys] for sid in ids],
+        totals=[cell(key, ids) for key in keys],
+        importance=STAGE,
     )
 
 
-def _bands(kind: str):
+def _bands(kind: str) -> list[tuple[str, str, int]]:
     if kind == "csat":
-        return [(str(s), str(s), range(s, s + 1)) for s in CSAT_SCORES]
+        return [(str(s), str(s), s) for s in CSAT_SCORES]
     return NPS_GROUPS
 
 
-def satisfaction_table(kind: str, rows, period: Period) -> Table:
-    """rows: (month, seller_id, band, answers, points) of one kind, from the tally. By
-    quarter: the number of answers and the average (CSAT) or NPS, each over every seller
-    of the quarter."""
-    quarters = list(dict.fromkeys(quarter_of(m) for m in period.months))
-    answers: dict = {}
-    points: dict = {}
-    within = {m: quarter_of(m) for m in period.months}
-    for month, seller, _band, count, point in rows:
-        quarter = within.get(month)
-        if quarter is None:
-            continue
-        for where in (quarter, "total"):
-            _add(answers, where, count, seller)
-            _add(points, where, point, seller)
+def satisfaction_tables(kind: str, parts: Parts, period: Period) -> list[Table]:
+    """By quarter (or the months of a quarter the period cuts): the number of answers and
+    the average (CSAT) or NPS; then how the answers spread over the scale."""
+    bands = _bands(kind)
+    groups = quarter_groups(period.months)
+    weights = {band: w for band, _label, w in bands}
 
-    def line(where) -> list[Cell]:
-        n = _cell(answers, where)
-        if not n.value:
-            return [n, Cell(None, n.contributors)]
-        total = _cell(points, where).value
-        value = round(total / n.value, 2) if kind == "csat" else round(100 * total / n.value)
-        return [n, Cell(value, n.contributors)]
+    def atoms(months, band=None) -> frozenset:
+        return frozenset(
+            (kind, m, b)
+            for m in months
+            for b in weights
+            if band in (None, b) and (kind, m, b) in parts
+        )
 
-    return Table(
+    def months_of(rows) -> list[str]:
+        return [period.months[i] for i in rows]
+
+    def line(months) -> list[Cell]:
+        found = atoms(months)
+        points = tuple((a, weights[a[2]]) for a in sorted(found))
+        return [Cell(found), Cell(found, points, scale=1 if kind == "csat" else 100)]
+
+    summary = Table(
         key=kind,
         title=N_("Customer satisfaction (CSAT)") if kind == "csat" else N_("Recommendation (NPS)"),
         row_label=N_("Quarter"),
-        rows=quarters,
+        rows=[label for label, _rows in groups],
         columns=[
             Column("answers", N_("Answers")),
             Column(
@@ -135,58 +205,114 @@ def satisfaction_table(kind: str, rows, period: Period) -> Table:
                 N_("Average (1–5)") if kind == "csat" else N_("NPS"),
             ),
         ],
-        cells=[line(q) for q in quarters],
-        totals=line("total"),
+        cells=[line(months_of(rows)) for _label, rows in groups],
+        totals=line(period.months),
+        importance=ANSWERS,
     )
-
-
-def distribution_table(kind: str, rows, period: Period) -> Table:
-    """How the answers spread over the scale, by quarter. A quarter's answer count shows in
-    the satisfaction table, so one small band hides the quarter's whole row here."""
-    bands = _bands(kind)
-    quarters = list(dict.fromkeys(quarter_of(m) for m in period.months))
-    counts: dict = {}
-    within = {m: quarter_of(m) for m in period.months}
-    for month, seller, band, count, _points in rows:
-        quarter = within.get(month)
-        if quarter is not None:
-            _add(counts, (quarter, band), count, seller)
-            _add(counts, ("total", band), count, seller)
-    return Table(
+    spread = Table(
         key=f"{kind}-distribution",
         title=N_("CSAT scores") if kind == "csat" else N_("NPS answers"),
         row_label=N_("Quarter"),
-        rows=quarters,
-        columns=[Column(key, label) for key, label, _scores in bands],
-        cells=[[_cell(counts, (q, key)) for key, _l, _s in bands] for q in quarters],
-        totals=[_cell(counts, ("total", key)) for key, _l, _s in bands],
-        whole_rows=True,
+        rows=[label for label, _rows in groups],
+        columns=[Column(band, label) for band, label, _w in bands],
+        cells=[[Cell(atoms(months_of(rows), b)) for b, _l, _w in bands] for _l2, rows in groups],
+        totals=[Cell(atoms(period.months, b)) for b, _l, _w in bands],
+        importance=BANDS,
     )
+    return [summary, spread]
 
 
-TOP_TAGS = 12
+def team_tables(data: TeamData, parts: Parts, tags: list[str], period: Period) -> list[Table]:
+    csat = satisfaction_tables("csat", parts, period)
+    nps = satisfaction_tables("nps", parts, period)
+    return [
+        revenue_table(parts, period),
+        tag_table(parts, period, tags),
+        pipeline_table(parts, data.stages),
+        csat[0],
+        csat[1],
+        nps[0],
+        nps[1],
+    ]
 
 
-def tag_table(rows, period: Period) -> Table:
-    """rows: (organization tags, owner_id, currency, amount_minor) of deals won in the period.
-    An organization may carry several tags, so rows overlap: no totals here."""
-    found: dict = {}
-    currencies = sorted({r[2] for r in rows}) or ["EUR"]
-    for tags, owner, currency, amount in rows:
-        for tag in {t.strip() for t in (tags or "").split(",") if t.strip()}:
-            _add(found, (tag, currency), amount or 0, owner)
-    totals: dict[str, int] = defaultdict(int)
-    for (tag, _currency), (amount, _sellers) in found.items():
-        totals[tag] += amount
-    tags = sorted(totals, key=lambda t: (-totals[t], t))[:TOP_TAGS]
-    return Table(
-        key="tags",
-        title=N_("Revenue won by organization tag"),
-        row_label=N_("Tag"),
-        rows=tags,
-        columns=[Column(c, c, unit=c) for c in currencies],
-        cells=[[_cell(found, (t, c)) for c in currencies] for t in tags],
-    )
+def _cells(table: Table):
+    """(row key, column, cell, importance) for every figure a table publishes."""
+    for row, cells in zip(table.rows, table.cells, strict=True):
+        for column, cell in zip(table.columns, cells, strict=True):
+            yield row, column.key, cell, table.importance
+    for label, _rows, cells in table.subtotals:
+        for column, cell in zip(table.columns, cells, strict=True):
+            yield f"subtotal {label}", column.key, cell, QUARTER
+    for column, cell in zip(table.columns, table.totals or [], strict=False):
+        if cell is not None:
+            yield "total", column.key, cell, TOTAL
+
+
+def figures_of(code: str, tables: list[Table]) -> list[Figure]:
+    bonus = PERIOD_ORDER.get(code, 0)
+    return [
+        Figure((code, table.key, row, column), cell.atoms, cell.weights, 10 * rank + bonus)
+        for table in tables
+        for row, column, cell, rank in _cells(table)
+    ]
+
+
+def _shown(cell: Cell | None, verdict: str, parts: Parts) -> Shown | None:
+    if cell is None:
+        return None
+    if verdict == FEW:
+        return Shown(None, suppressed=True)
+    if verdict == HIDDEN:
+        return Shown(None, hidden=True)
+    return Shown(cell.value(parts))
+
+
+def shown_tables(
+    data: TeamData, code: str, today: date, k: int, max_share: float
+) -> tuple[Period, list[ShownTable]]:
+    """The requested period's tables, decided together with every other period's."""
+    k = max(3, k)
+    tags = shown_tags(data.won, k)
+    parts = team_parts(data, tags)
+    every = {c: period_for(c, today, whole_months=True) for c in PERIODS}
+    built = {c: team_tables(data, parts, tags, p) for c, p in every.items()}
+    figures = [f for c, tables in built.items() for f in figures_of(c, tables)]
+    decision = decide(figures, parts, k, max_share)
+    period = every[period_for(code, today).code]
+    out = []
+    for table in built[period.code]:
+        verdicts = {
+            (r, c): decision.of((period.code, table.key, r, c)) for r, c, *_ in _cells(table)
+        }
+
+        def show(row, column, cell, verdicts=verdicts):
+            return _shown(cell, verdicts.get((row, column)), parts)
+
+        keys = [c.key for c in table.columns]
+        out.append(
+            ShownTable(
+                table,
+                [
+                    [show(r, key, cell) for key, cell in zip(keys, cells, strict=True)]
+                    for r, cells in zip(table.rows, table.cells, strict=True)
+                ],
+                [show("total", key, cell) for key, cell in zip(keys, table.totals, strict=True)]
+                if table.totals is not None
+                else None,
+                [
+                    (
+                        label,
+                        [
+                            show(f"subtotal {label}", key, c)
+                            for key, c in zip(keys, cells, strict=True)
+                        ],
+                    )
+                    for label, _rows, cells in table.subtotals
+                ],
+            )
+        )
+    return period, out
 
 
 @dataclass
@@ -196,13 +322,23 @@ class TeamOutcomes:
     tables: list[ShownTable]
 
 
-def team_outcomes(session: Session, user: User, period: Period, k: int, loc) -> TeamOutcomes:
+def _month(day: date) -> str:
+    return f"{day.year:04d}-{day.month:02d}"
+
+
+def team_data(session: Session, start: date, end: date, loc) -> TeamData:
     """Grouped queries over indexes; never a row per record, never a name (R3, R4)."""
-    require_manager(user)
     won = session.exec(
-        select(Deal.won_on, Deal.owner_id, Deal.currency, func.sum(Deal.won_amount_minor))
-        .where(Deal.status == "won", Deal.won_on >= period.start, Deal.won_on < period.end)
-        .group_by(Deal.won_on, Deal.owner_id, Deal.currency)
+        select(
+            Deal.won_on,
+            Deal.owner_id,
+            Deal.currency,
+            Organization.tags,
+            func.sum(Deal.won_amount_minor),
+        )
+        .outerjoin(Organization, Organization.id == Deal.organization_id)
+        .where(Deal.status == "won", Deal.won_on >= start, Deal.won_on < end)
+        .group_by(Deal.won_on, Deal.owner_id, Deal.currency, Organization.tags)
     ).all()
     stages = session.exec(
         select(Stage).where(Stage.kind == "open").order_by(Stage.position, Stage.id)
@@ -222,31 +358,30 @@ def team_outcomes(session: Session, user: User, period: Period, k: int, loc) -> 
             SurveyTally.band,
             SurveyTally.answers,
             SurveyTally.points,
-        ).where(SurveyTally.month >= period.months[0], SurveyTally.month <= period.months[-1])
+        ).where(SurveyTally.month >= _month(start), SurveyTally.month < _month(end))
     ).all()
-    by_kind: dict[str, list] = defaultdict(list)
+    answers: dict[str, list] = defaultdict(list)
     for kind, *row in tallies:
-        by_kind[kind].append(row)
-    tagged = session.exec(
-        select(Organization.tags, Deal.owner_id, Deal.currency, Deal.won_amount_minor)
-        .join(Organization, Organization.id == Deal.organization_id)
-        .where(
-            Deal.status == "won",
-            Deal.won_on >= period.start,
-            Deal.won_on < period.end,
-            Organization.tags != "",
-        )
-    ).all()
-    tables = [
-        revenue_table(won, period),
-        tag_table(tagged, period),
-        pipeline_table(pipeline, [(s.id, s.label(loc)) for s in stages]),
-        satisfaction_table("csat", by_kind["csat"], period),
-        distribution_table("csat", by_kind["csat"], period),
-        satisfaction_table("nps", by_kind["nps"], period),
-        distribution_table("nps", by_kind["nps"], period),
-    ]
-    return TeamOutcomes(period, max(3, k), [suppress(t, k) for t in tables])
+        answers[kind].append(row)
+    return TeamData(
+        won=[(_month(day), owner, cur, tags, amount) for day, owner, cur, tags, amount in won],
+        open=list(pipeline),
+        answers=answers,
+        stages=[(s.id, s.label(loc)) for s in stages],
+    )
+
+
+def team_outcomes(
+    session: Session, user: User, code: str, today: date, settings, loc
+) -> TeamOutcomes:
+    require_manager(user)
+    every = [period_for(c, today, whole_months=True) for c in PERIODS]
+    start = min(p.start for p in every)
+    end = max(p.end for p in every)
+    data = team_data(session, start, end, loc)
+    k = max(3, settings.min_group_size)
+    period, tables = shown_tables(data, code, today, k, settings.max_share)
+    return TeamOutcomes(period, k, tables)
 
 
 def shown_text(shown, column, loc, k: int) -> str:

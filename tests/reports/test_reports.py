@@ -11,12 +11,15 @@ from app.deals.service import move_deal
 from tests.factories import PASSWORD
 
 THIS_MONTH = date.today().replace(day=1) + timedelta(days=2)
+# Team figures cover months that are over: a day of the last one.
+LAST_MONTH = date.today().replace(day=1) - timedelta(days=20)
 
 
 @pytest.fixture
 def win(session, make_deal, make_contact, stage_by_key):
-    def won(owner, amount="1000", title="Ovens"):
+    def won(owner, amount="1000", title="Ovens", on=None):
         deal = make_deal(title, owner=owner, contact_id=make_contact().id)
+        deal.won_on = on
         move_deal(
             session,
             owner,
@@ -56,8 +59,8 @@ def test_with_two_sellers_the_manager_sees_suppressed_cells_everywhere(
     client_for, api_for, manager, make_user, win
 ):
     a, b = _team(make_user, 2)
-    win(a, "1000")
-    win(b, "2000")
+    win(a, "1000", on=LAST_MONTH)
+    win(b, "2000", on=LAST_MONTH)
     page = client_for(manager).get("/reports/team").text
     revenue = page.split('id="table-revenue"')[1].split("</section>")[0]
     assert "fewer than 3 contributors" in revenue
@@ -76,7 +79,7 @@ def test_with_two_sellers_the_manager_sees_suppressed_cells_everywhere(
 
 def test_with_three_sellers_the_numbers_appear(client_for, manager, make_user, win):
     for seller, amount in zip(_team(make_user, 3), ("1000", "2000", "3000"), strict=True):
-        win(seller, amount)
+        win(seller, amount, on=LAST_MONTH)
     page = client_for(manager).get("/reports/team").text
     revenue = page.split('id="table-revenue"')[1].split("</section>")[0]
     assert "€6,000.00" in revenue and "fewer than" not in revenue
@@ -92,8 +95,8 @@ def test_sellers_and_admins_cannot_see_team_outcomes(client_for, api_for, seller
 def test_the_group_size_never_drops_below_three(client_for, manager, make_user, win, settings):
     settings.min_group_size = 1
     a, b = _team(make_user, 2)
-    win(a)
-    win(b)
+    win(a, on=LAST_MONTH)
+    win(b, on=LAST_MONTH)
     assert "fewer than 3 contributors" in client_for(manager).get("/reports/team").text
 
 
@@ -111,8 +114,10 @@ FRENCH_MONTHS = [
     "nov.",
     "déc.",
 ]
-TODAY = date.today()
-QUARTER = (TODAY.month - 1) // 3 + 1
+TODAY = LAST_MONTH
+# A quarter that the last 12 whole months always hold in full: the one of six months ago.
+SIX_AGO = (date.today().replace(day=1) - timedelta(days=6 * 30 - 15)).replace(day=1)
+QUARTER = (SIX_AGO.month - 1) // 3 + 1
 
 
 def _section(page: str, marker: str) -> str:
@@ -127,16 +132,16 @@ def test_team_outcomes_read_months_and_quarters_in_the_readers_language(
     client_for, api_for, manager, make_user, win
 ):
     for seller in _team(make_user, 3):
-        win(seller)
+        win(seller, on=LAST_MONTH)
     key = TODAY.strftime("%Y-%m")
     english = _section(client_for(manager).get("/reports/team").text, 'id="table-revenue"')
-    assert f"{TODAY:%b} {TODAY.year}" in english and f"Q{QUARTER} {TODAY.year}" in english
+    assert f"{TODAY:%b} {TODAY.year}" in english and f"Q{QUARTER} {SIX_AGO.year}" in english
     assert key not in english
     french_client = client_for(manager)
     french_client.headers["Accept-Language"] = "fr-FR,fr;q=0.9"
     french = _section(french_client.get("/reports/team").text, 'id="table-revenue"')
     assert f"{FRENCH_MONTHS[TODAY.month - 1]} {TODAY.year}" in french
-    assert f"T{QUARTER} {TODAY.year}" in french and key not in french
+    assert f"T{QUARTER} {SIX_AGO.year}" in french and key not in french
     # The CSV reads like the page and keeps the machine key in its own column.
     csv = french_client.get("/reports/team.csv").text
     assert f"{FRENCH_MONTHS[TODAY.month - 1]} {TODAY.year}" in csv and f",{key}\r\n" in csv
@@ -151,8 +156,9 @@ def test_my_reports_name_months_in_french_for_a_french_reader(client_for, seller
     client = client_for(seller)
     client.headers["Accept-Language"] = "fr"
     won = _section(client.get("/reports").text, 'aria-labelledby="h-won"')
-    assert f"{FRENCH_MONTHS[TODAY.month - 1]} {TODAY.year}" in won
-    assert TODAY.strftime("%Y-%m") not in won
+    now = date.today()
+    assert f"{FRENCH_MONTHS[now.month - 1]} {now.year}" in won
+    assert now.strftime("%Y-%m") not in won
 
 
 def test_a_chart_has_a_value_axis_and_the_value_of_its_bar(client_for, seller, win):
@@ -174,8 +180,8 @@ def test_an_empty_period_shows_a_sentence_instead_of_a_chart(client_for, seller,
 
 def test_a_suppressed_cell_is_a_gap_in_the_chart_with_its_note(client_for, manager, make_user, win):
     a, b = _team(make_user, 2)
-    win(a, "1000")
-    win(b, "2000")
+    win(a, "1000", on=LAST_MONTH)
+    win(b, "2000", on=LAST_MONTH)
     svg = _svg(_section(client_for(manager).get("/reports/team").text, 'id="table-revenue"'))
     assert "fewer than 3 contributors" in svg
     assert 'class="value"' not in svg and "<rect" not in svg
@@ -200,6 +206,7 @@ def test_a_tag_typed_as_a_formula_is_text_in_the_team_csv(
     org = make_org("Formules", tags="=1+2")
     for n, seller in enumerate(_team(make_user, 3)):
         deal = make_deal(f"Deal {n}", owner=seller, organization_id=org.id)
+        deal.won_on = LAST_MONTH
         move_deal(
             session,
             seller,

@@ -1,0 +1,136 @@
+"""The curious manager's subtractions (issue 13), replayed through the API and the CSV as
+a manager would: every period, every table, looking for one seller's figure."""
+
+from datetime import date, timedelta
+from decimal import Decimal
+
+import pytest
+
+from app.deals.models import DealMove
+from app.deals.service import move_deal
+from app.reports.periods import PERIODS, period_for
+
+
+def _month_day(months_ago: int) -> date:
+    """The 10th of the month `months_ago` whole months back (1: the last month)."""
+    day = date.today().replace(day=1)
+    for _ in range(months_ago):
+        day = (day - timedelta(days=1)).replace(day=1)
+    return day + timedelta(days=9)
+
+
+@pytest.fixture
+def win(session, make_deal, make_org, make_contact, stage_by_key):
+    orgs = {}
+
+    def won(owner, tags: str, amount: str, months_ago: int):
+        org = orgs.get(tags) or orgs.setdefault(tags, make_org(f"Org {tags or 'none'}", tags=tags))
+        deal = make_deal("Deal", owner=owner, organization_id=org.id, contact_id=make_contact().id)
+        deal.won_on = _month_day(months_ago)
+        move_deal(
+            session,
+            owner,
+            deal,
+            DealMove(
+                stage_id=stage_by_key("won").id,
+                amount=Decimal(amount),
+                expected_close_on=deal.won_on,
+            ),
+        )
+
+    return won
+
+
+@pytest.fixture
+def team(make_user):
+    return [make_user(f"s{i}@example.test", is_seller=True) for i in range(6)]
+
+
+def _all_periods(api):
+    return {code: api.get(f"/api/v1/reports/team?period={code}").json() for code in PERIODS}
+
+
+def _visible(payload, key):
+    table = next(t for t in payload["tables"] if t["key"] == key)
+    rows = {r["label"]: r["cells"][0]["value"] for r in table["rows"]}
+    total = (table["totals"] or [None])[0]
+    return rows, total["value"] if total else None
+
+
+def test_the_total_less_the_tag_rows_does_not_give_the_lone_sellers_figure(
+    api_for, client_for, manager, team, win
+):
+    for months_ago in (1, 2, 3):
+        for seller in team[:3]:
+            win(seller, "retail", "1000", months_ago)
+        win(team[3], "wholesale", "1000", months_ago)
+    for seller in team[1:3]:
+        win(seller, "wholesale", "1500", 3)
+    win(team[4], "solo", "777", 2)  # alone under its tag: its own figure is never shown
+    for code, payload in _all_periods(api_for(manager)).items():
+        tags, _ = _visible(payload, "tags")
+        _, total = _visible(payload, "revenue")
+        assert list(tags) == sorted(tags)  # by label, never by amount
+        assert "solo" not in tags
+        if total is not None and None not in tags.values():
+            assert total - sum(tags.values()) != 777_00, code
+    csv = client_for(manager).get("/reports/team.csv?period=3m").text
+    assert "€777.00" not in csv
+
+
+def test_a_longer_period_less_a_shorter_one_does_not_give_one_sellers_month(
+    api_for, manager, team, win
+):
+    for months_ago in (1, 2, 3):
+        for seller in team[:3]:
+            win(seller, "retail", "2000", months_ago)
+    win(team[4], "retail", "5000", 5)  # in the last 6 months, not in the last 3
+    retail = {
+        code: _visible(p, "tags")[0].get("retail")
+        for code, p in _all_periods(api_for(manager)).items()
+    }
+    shown = [v for v in retail.values() if v is not None]
+    assert not any(a - b == 5000_00 for a in shown for b in shown), retail
+
+
+def test_a_colleagues_cents_do_not_uncover_a_lone_sellers_month(api_for, manager, team, win):
+    win(team[0], "", "98765.43", 1)
+    win(team[1], "", "0.01", 1)
+    win(team[2], "", "0.01", 1)  # the colleague's second deal, handed to a third seller
+    month = _month_day(1).strftime("%Y-%m")
+    for code, payload in _all_periods(api_for(manager)).items():
+        rows, total = _visible(payload, "revenue")
+        assert 98765_45 not in (*rows.values(), total), code
+        if month in rows:
+            cell = next(
+                r["cells"][0]
+                for t in payload["tables"]
+                if t["key"] == "revenue"
+                for r in t["rows"]
+                if r["label"] == month
+            )
+            # Three sellers, so not "fewer than 3": hidden without saying why.
+            assert cell == {"value": None, "suppressed": False, "hidden": True}
+
+
+def test_team_figures_stop_at_the_last_month_that_is_over(api_for, manager, team, win):
+    for seller in team[:3]:
+        win(seller, "", "1000", 0)  # this month: not in any team figure yet
+    for code, payload in _all_periods(api_for(manager)).items():
+        rows, total = _visible(payload, "revenue")
+        assert date.today().strftime("%Y-%m") not in rows, code
+        assert total in (None, 0), code
+
+
+def test_no_row_claims_a_quarter_its_period_cuts(api_for, manager):
+    today = date.today()
+    for code, payload in _all_periods(api_for(manager)).items():
+        months = set(period_for(code, today, whole_months=True).months)
+        csat = next(t for t in payload["tables"] if t["key"] == "csat")
+        for row in csat["rows"]:
+            if " Q" in row["label"]:
+                year, q = row["label"].split(" Q")
+                first = 3 * int(q) - 2
+                assert {f"{year}-{m:02d}" for m in range(first, first + 3)} <= months, code
+            else:
+                assert row["text"].count(" ") >= 1 and " Q" not in row["text"]
