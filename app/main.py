@@ -243,7 +243,7 @@ def create_app(settings: Settings | None = None, engine=None, check_schema: bool
 
     from app.activities import api as activities_api
     from app.activities import routes as activities_routes
-    from app.auth import recovery_routes
+    from app.auth import recovery_routes, two_step_routes
     from app.auth import routes as auth_routes
     from app.customers import api as customers_api
     from app.customers import routes as customers_routes
@@ -264,6 +264,7 @@ def create_app(settings: Settings | None = None, engine=None, check_schema: bool
     for module in (auth_routes, customers_routes, activities_routes, deals_routes):
         module.mount(app)
     recovery_routes.mount(app)
+    two_step_routes.mount(app)
     documents_routes.mount(app)
     satisfaction_routes.mount(app)
     reports_routes.mount(app)

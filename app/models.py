@@ -2,7 +2,7 @@
 
 from app.activities.models import Activity, FollowUp
 from app.audit.trail import AuditEntry
-from app.auth.models import ApiToken, LoginFailure, User, UserSession
+from app.auth.models import ApiToken, LoginFailure, RecoveryCode, User, UserSession
 from app.core.app_settings import AppSetting
 from app.core.jobs import Job
 from app.core.outbox import Webhook, WebhookDelivery
@@ -37,6 +37,7 @@ __all__ = [
     "DocumentVersion",
     "FollowUp",
     "LoginFailure",
+    "RecoveryCode",
     "Organization",
     "Stage",
     "SurveyAttempt",

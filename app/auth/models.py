@@ -2,7 +2,7 @@
 
 from datetime import date, datetime
 
-from sqlalchemy import Index
+from sqlalchemy import BigInteger, Column, Index
 from sqlmodel import Field, SQLModel
 
 from app.core.schema import utcnow
@@ -27,7 +27,15 @@ class User(SQLModel, table=True):
     # The morning email of the day's follow-ups: asked for by the user, sent once a day.
     digest_enabled: bool = False
     last_digest_on: date | None = None
+    # Two-step sign-in: the authenticator app's shared secret, and the last 30-second step
+    # whose code was accepted (a code seen once is refused after, even within its minute).
+    totp_secret: str | None = Field(default=None, max_length=64)
+    totp_last_step: int | None = Field(default=None, sa_column=Column(BigInteger, nullable=True))
     created_at: datetime = Field(default_factory=utcnow)
+
+    @property
+    def two_step(self) -> bool:
+        return self.totp_secret is not None
 
     @property
     def can_see_records(self) -> bool:
@@ -60,6 +68,16 @@ class ApiToken(SQLModel, table=True):
     created_at: datetime = Field(default_factory=utcnow)
     last_used_at: datetime | None = None
     revoked_at: datetime | None = None
+
+
+class RecoveryCode(SQLModel, table=True):
+    """Single-use codes for a lost phone, kept as hashes like passwords."""
+
+    __tablename__ = "recovery_code"
+    id: int | None = Field(default=None, primary_key=True)
+    user_id: int = Field(foreign_key="user.id", index=True)
+    code_hash: str = Field(max_length=64)
+    used_at: datetime | None = None
 
 
 class LoginFailure(SQLModel, table=True):

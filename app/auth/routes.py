@@ -7,7 +7,7 @@ from fastapi import APIRouter, Depends, FastAPI, Request
 from fastapi.responses import RedirectResponse
 from starlette.background import BackgroundTask
 
-from app.auth import recovery, service
+from app.auth import pending, recovery, service, two_step
 from app.auth.deps import (
     ADMIN,
     SESSION_COOKIE,
@@ -130,6 +130,8 @@ def login(request: Request, settings: SettingsDep, session: SessionDep, form: Fo
     if user is None:
         context["error"] = N_("This email and password do not match an active account.")
         return _with_login_csrf(request, "auth/login.html", context, 400)
+    if user.two_step or two_step.required(session):
+        return pending.begin(request, user, target)
     return _start(request, session, user, target)
 
 
@@ -182,6 +184,8 @@ def _account_page(request, session, user, status=200, **extra):
     context = {
         "tokens": service.list_api_tokens(session, user),
         "timezones": timezone_names(),
+        "two_step_required": two_step.required(session),
+        "codes_left": two_step.recovery_codes_left(session, user) if user.two_step else 0,
         "errors": {},
     }
     context.update(extra)
@@ -245,7 +249,12 @@ def revoke_token(request: Request, session: SessionDep, user: CurrentUser, token
 
 
 def _users_page(request, session, user, status=200, **extra):
-    context = {"users": service.list_users(session, user), "errors": {}, "form": {}}
+    context = {
+        "users": service.list_users(session, user),
+        "errors": {},
+        "form": {},
+        "two_step_required": two_step.required(session),
+    }
     context.update(extra)
     return render(request, "admin/users.html", context, status_code=status)
 

@@ -60,13 +60,8 @@ def _failures(session: Session, since, *where) -> tuple[int, object]:
     ).one()
 
 
-def authenticate(
-    session: Session, settings: Settings, email: str, password: str, client: str = ""
-) -> User | None:
-    """The active account for these credentials, or None. Throttled per client and per
-    account on that client, with growing delays: an attacker's client slows down, whatever
-    emails it tries, while the account's owner on another client is not locked out."""
-    email = normalize_email(email)[:254]
+def check_throttle(session: Session, settings: Settings, email: str, client: str) -> None:
+    """Raises TooManyAttempts while this client, or this account on this client, must wait."""
     now = utcnow()
     since = now - timedelta(minutes=settings.login_window_minutes)
     pair, pair_last = _failures(
@@ -79,16 +74,37 @@ def authenticate(
     )
     if wait:
         raise TooManyAttempts(wait)
+
+
+def note_failure(session: Session, email: str, client: str) -> None:
+    session.add(LoginFailure(email=email, client=client))
+    session.commit()
+
+
+def clear_failures(session: Session, email: str, client: str) -> None:
+    session.exec(
+        delete(LoginFailure).where(LoginFailure.email == email, LoginFailure.client == client)
+    )
+    session.commit()
+
+
+def authenticate(
+    session: Session, settings: Settings, email: str, password: str, client: str = ""
+) -> User | None:
+    """The active account for these credentials, or None. Throttled per client and per
+    account on that client, with growing delays: an attacker's client slows down, whatever
+    emails it tries, while the account's owner on another client is not locked out."""
+    email = normalize_email(email)[:254]
+    check_throttle(session, settings, email, client)
     user = session.exec(select(User).where(User.email == email)).first()
     ok = verify_password(user.password_hash if user else dummy_hash(), password)
     if user and ok and user.is_active:
-        session.exec(
-            delete(LoginFailure).where(LoginFailure.email == email, LoginFailure.client == client)
-        )
-        session.commit()
+        # With two-step sign-in the code step clears them: knowing the password must not
+        # reset the count of wrong codes.
+        if not user.two_step:
+            clear_failures(session, email, client)
         return user
-    session.add(LoginFailure(email=email, client=client))
-    session.commit()
+    note_failure(session, email, client)
     return None
 
 
