@@ -380,8 +380,27 @@ def team_outcomes(
     end = max(p.end for p in every)
     data = team_data(session, start, end, loc)
     k = max(3, settings.min_group_size)
-    period, tables = shown_tables(data, code, today, k, settings.max_share)
+    # Figures change when a month ends or a past deal or answer is edited, not between two
+    # page views: the same rows give the same tables, kept for the next reader.
+    key = (
+        code,
+        today.replace(day=1),
+        k,
+        settings.max_share,
+        tuple(map(tuple, data.won)),
+        tuple(map(tuple, data.open)),
+        tuple((kind, tuple(map(tuple, rows))) for kind, rows in sorted(data.answers.items())),
+        tuple(data.stages),
+    )
+    found = _RECENT.pop(key, None) or shown_tables(data, code, today, k, settings.max_share)
+    _RECENT[key] = found
+    while len(_RECENT) > 16:
+        _RECENT.pop(next(iter(_RECENT)))
+    period, tables = found
     return TeamOutcomes(period, k, tables)
+
+
+_RECENT: dict = {}  # insertion-ordered: the oldest goes first
 
 
 def shown_text(shown, column, loc, k: int) -> str:
