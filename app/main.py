@@ -10,6 +10,12 @@ from fastapi.responses import JSONResponse, RedirectResponse
 from fastapi.staticfiles import StaticFiles
 from sqlmodel import Session
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import compile_path
+
+try:
+    from fastapi.routing import iter_route_contexts
+except ImportError:  # older FastAPI: app.routes is flat already
+    iter_route_contexts = None
 
 from app.auth.deps import CsrfFailed, NotAuthenticated
 from app.core import health, limits
@@ -117,9 +123,14 @@ def _install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, exc: StarletteHTTPException):
+        headers = exc.headers
+        if exc.status_code == 405:
+            # Starlette names the methods of the first route matching the path; a path
+            # served by several routes (GET and POST apart) has them all.
+            headers = {**(headers or {}), "Allow": _allowed_methods(app, request.url.path)}
         if _wants_json(request) or exc.status_code not in (404, 405):
             return JSONResponse(
-                {"detail": exc.detail}, status_code=exc.status_code, headers=exc.headers
+                {"detail": exc.detail}, status_code=exc.status_code, headers=headers
             )
         return _error_page(
             request, exc.status_code, N_("Not found"), N_("This page does not exist.")
@@ -138,6 +149,17 @@ def _install_error_handlers(app: FastAPI) -> None:
             N_("Something is off"),
             N_("This request is not valid. Go back and try again."),
         )
+
+
+def _allowed_methods(app: FastAPI, path: str) -> str:
+    """Every method some route serves on this path (a 405 is rare: compiling is fine)."""
+    routes = iter_route_contexts(app.routes) if iter_route_contexts else app.routes
+    methods: set[str] = set()
+    for route in routes:
+        template, allowed = getattr(route, "path", None), getattr(route, "methods", None)
+        if template and allowed and compile_path(template)[0].match(path):
+            methods |= set(allowed)
+    return ", ".join(sorted(methods))
 
 
 SECURITY_HEADERS = [

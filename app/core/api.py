@@ -25,6 +25,7 @@ class ErrorOut(BaseModel):
 
 # The refusals every operation of the API may give, so the description says them all.
 API_ERRORS = {
+    400: {"model": ErrorOut, "description": "The request body could not be read"},
     401: {"model": ErrorOut, "description": "No valid token"},
     403: {"model": ErrorOut, "description": "Your role does not allow this"},
     404: {"model": ErrorOut, "description": "No such record, or not yours to see"},

@@ -61,9 +61,11 @@ def _currency(code: str, errors: FormErrors) -> str:
         return ""
 
 
-def _check_organization(session: Session, organization_id: int | None, errors: FormErrors):
+def _check_organization(session: Session, organization_id: int | None, errors: FormErrors) -> bool:
     if organization_id is not None and session.get(Organization, organization_id) is None:
         errors.add("organization_id", N_("This organization does not exist."))
+        return False
+    return True
 
 
 def _check_contact(session: Session, contact_id: int | None, errors: FormErrors):
@@ -195,8 +197,11 @@ def _apply(session: Session, user: User, deal: Deal, data: DealUpdate, errors: F
     if changes.get("title"):
         deal.title = changes["title"]
         deal.title_key = fold(deal.title)[:TITLE_KEY_CHARS]
-    if "organization_id" in changes:
-        _check_organization(session, changes["organization_id"], errors)
+    # Only a known organization goes on the deal: an unknown one would reach the database
+    # (and its foreign key) at the next query's autoflush, before the refusal.
+    if "organization_id" in changes and _check_organization(
+        session, changes["organization_id"], errors
+    ):
         deal.organization_id = changes["organization_id"]
     if changes.get("owner_id") is not None:
         owner = session.get(User, changes["owner_id"])

@@ -90,3 +90,22 @@ def test_a_survey_form_with_a_thirty_digit_deal_is_a_4xx(client_for, seller, mak
         f"/contacts/{contact.id}/surveys", data={"kind": "csat", "deal_id": "9" * 30}
     )
     assert 400 <= r.status_code < 500
+
+
+def test_a_deal_move_with_an_unknown_organization_and_contact_is_a_4xx(
+    api_for, seller, make_deal, stage_by_key
+):
+    """Found by the API fuzz trial: the unknown organization reached the database at the
+    contact check's autoflush, before the refusal."""
+    deal = make_deal()
+    change = {"stage_id": stage_by_key("qualified").id, "organization_id": 1100230}
+    r = api_for(seller).post(f"/api/v1/deals/{deal.id}/move", json=change | {"contact_id": 99999})
+    assert r.status_code == 422, (r.status_code, r.text)
+    fields = {e["loc"][-1] for e in r.json()["detail"]}
+    assert {"organization_id", "contact_id"} <= fields
+
+
+def test_a_method_not_allowed_names_every_method_of_the_path(api_for, seller):
+    r = api_for(seller).request("PUT", "/api/v1/contacts")
+    assert r.status_code == 405
+    assert set(r.headers["allow"].split(", ")) >= {"GET", "POST"}
