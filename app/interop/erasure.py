@@ -7,6 +7,7 @@ add up; a line "erased" with who and when stays in its history.
 """
 
 import contextlib
+import json
 from pathlib import Path
 
 from sqlalchemy import delete, or_, update
@@ -18,6 +19,7 @@ from app.activities.service import visible_to as activity_visible_to
 from app.audit.trail import AuditEntry, record_changes
 from app.auth.models import User
 from app.core.access import require_records
+from app.core.outbox import WebhookDelivery
 from app.core.schema import utcnow
 from app.customers.models import Contact, Organization
 from app.deals.models import Deal, DealContact
@@ -117,6 +119,7 @@ def erase(session: Session, user: User, contact: Contact, store: DocumentStore) 
         .where(AuditEntry.record_type == "contact", AuditEntry.record_id == cid)
         .values(old_value="", new_value="")
     )
+    _scrub_webhook_payloads(session, cid)
     contact.sqlmodel_update(
         {
             "name": ERASED_NAME,
@@ -138,6 +141,21 @@ def erase(session: Session, user: User, contact: Contact, store: DocumentStore) 
     for path in files:
         with contextlib.suppress(FileNotFoundError):
             path.unlink()
+
+
+def _scrub_webhook_payloads(session: Session, cid: int) -> None:
+    """Webhook events about the person, sent or still queued, keep their id and that they
+    were erased, nothing else: a queued one goes out without what was asked to be
+    forgotten. Erasure is rare, so a LIKE over the deliveries is fine; JSON confirms."""
+    found = session.exec(
+        select(WebhookDelivery).where(WebhookDelivery.payload.like(f'%"contact_id": {cid}%'))
+    ).all()
+    for delivery in found:
+        body = json.loads(delivery.payload)
+        if isinstance(body.get("data"), dict) and body["data"].get("contact_id") == cid:
+            body["data"] = {"contact_id": cid, "erased": True}
+            delivery.payload = json.dumps(body, ensure_ascii=False)
+            session.add(delivery)
 
 
 def _drop_documents(session: Session, store: DocumentStore, contact: Contact) -> list[Path]:

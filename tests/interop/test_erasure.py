@@ -94,3 +94,34 @@ def test_a_manager_can_neither_see_nor_erase_a_person(client_for, manager, make_
     client = client_for(manager)
     assert client.get(f"/contacts/{contact.id}/personal-data.json").status_code == 403
     assert client.post(f"/contacts/{contact.id}/erase", data={"confirm": "on"}).status_code == 403
+
+
+def test_webhook_events_about_an_erased_person_keep_only_their_id(
+    client_for, seller, admin, make_contact, make_activity, session
+):
+    from app.core.outbox import WebhookDelivery
+    from app.interop.webhooks import service as webhooks
+
+    webhooks.create_webhook(
+        session,
+        admin,
+        "http://127.0.0.1:9/closed",
+        ["contact.created", "activity.logged"],
+        allow_private=True,
+    )
+    contact = make_contact("Nadia Sow", email="nadia@sow.test")
+    make_activity(seller, contact, text="Nadia's budget is 40k")
+    other = make_contact("Jean Martin", email="jean@martin.test")
+    sent = session.exec(select(WebhookDelivery)).first()
+    sent.status = "delivered"  # one already out, one still queued: both are scrubbed
+    session.add(sent)
+    session.commit()
+    r = client_for(seller).post(f"/contacts/{contact.id}/erase", data={"confirm": "on"})
+    assert r.status_code == 303
+    session.expire_all()
+    payloads = [json.loads(d.payload) for d in session.exec(select(WebhookDelivery))]
+    about = [p for p in payloads if p["data"].get("contact_id") == contact.id]
+    assert len(about) == 2
+    assert all(p["data"] == {"contact_id": contact.id, "erased": True} for p in about)
+    assert "Nadia" not in json.dumps(payloads) and "40k" not in json.dumps(payloads)
+    assert any(p["data"].get("name") == other.name for p in payloads)  # others untouched
