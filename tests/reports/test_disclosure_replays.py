@@ -134,3 +134,38 @@ def test_no_row_claims_a_quarter_its_period_cuts(api_for, manager):
                 assert {f"{year}-{m:02d}" for m in range(first, first + 3)} <= months, code
             else:
                 assert row["text"].count(" ") >= 1 and " Q" not in row["text"]
+
+
+def test_a_quarter_under_two_periods_does_not_give_one_sellers_answers(
+    api_for, manager, team, session
+):
+    """The issue's satisfaction replay: a quarter read under 6 months less the same quarter
+    (cut) under 3 months gave one seller's answers. Seven score-1 answers of one seller,
+    four and five months back; three sellers' answers in the months around."""
+    from app.satisfaction.models import SurveyTally
+
+    def tally(seller, months_ago, answers, score):
+        month = _month_day(months_ago).strftime("%Y-%m")
+        session.add(
+            SurveyTally(
+                kind="csat",
+                month=month,
+                seller_id=seller.id,
+                band=str(score),
+                answers=answers,
+                points=answers * score,
+            )
+        )
+
+    tally(team[4], 4, 4, 1)
+    tally(team[4], 5, 3, 1)
+    for months_ago in (1, 2, 3, 6):
+        for seller in team[:3]:
+            tally(seller, months_ago, 2, 5)
+    session.commit()
+    counts = []
+    for payload in _all_periods(api_for(manager)).values():
+        csat = next(t for t in payload["tables"] if t["key"] == "csat")
+        lines = [*csat["rows"], {"cells": csat["totals"]}]
+        counts += [line["cells"][0]["value"] for line in lines if line["cells"][0]["value"]]
+    assert not any(a - b == 7 for a in counts for b in counts), sorted(set(counts))
