@@ -3,11 +3,13 @@
 from datetime import datetime
 
 from pydantic import field_validator
-from sqlalchemy import Index
+from sqlalchemy import Index, text
 from sqlmodel import Field, SQLModel
 
 from app.core.schema import MAX_ID, CleanInput, RecordId, utcnow
 from app.core.text import clean_tags
+
+LIVE = text("archived_at IS NULL")  # partial indexes over records not archived
 
 
 class _Cleaned(CleanInput):
@@ -43,6 +45,13 @@ class Organization(_Kept, OrganizationBase, table=True):
     # search_text rides in the index so a search that matches little never reads the table.
     __table_args__ = (
         Index("ix_organization_archived_sort", "archived_at", "sort_key", "id", "search_text"),
+        Index(
+            "ix_organization_live_sort",
+            "sort_key",
+            "id",
+            sqlite_where=LIVE,
+            postgresql_where=LIVE,
+        ),
     )
 
 
@@ -83,6 +92,16 @@ class Contact(_Kept, ContactBase, table=True):
     # search_text rides in the index so a search that matches little never reads the table.
     __table_args__ = (
         Index("ix_contact_archived_sort", "archived_at", "sort_key", "id", "search_text"),
+        # Live contacts in name order, and an organization's live people (migration 0016).
+        Index("ix_contact_live_sort", "sort_key", "id", sqlite_where=LIVE, postgresql_where=LIVE),
+        Index(
+            "ix_contact_org_live",
+            "organization_id",
+            "sort_key",
+            "id",
+            sqlite_where=LIVE,
+            postgresql_where=LIVE,
+        ),
     )
 
 
