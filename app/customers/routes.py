@@ -146,13 +146,21 @@ def new_organization(request: Request, user: RecordUser):
     return _organization_form(request, {}, {})
 
 
+FIRST_PERSON_FIELDS = ("name", "email", "phone", "title")
+
+
 @router.post("/organizations")
 def create_organization(request: Request, session: SessionDep, user: RecordUser, form: FormData):
     data = _fields(form, ORGANIZATION_FIELDS)
+    person = {name: form.get(f"contact_{name}", "") for name in FIRST_PERSON_FIELDS}
     return saved_or_form(
-        lambda: service.create_organization(session, user, parse_form(OrganizationCreate, data)),
+        lambda: service.create_organization_with_contact(
+            session, user, parse_form(OrganizationCreate, data), person
+        ),
         lambda org: f"/organizations/{org.id}",
-        lambda errors: _organization_form(request, data, errors),
+        lambda errors: _organization_form(
+            request, data | {f"contact_{k}": v for k, v in person.items()}, errors
+        ),
     )
 
 

@@ -11,6 +11,7 @@ from app.core import outbox
 from app.core.access import require_records
 from app.core.api import ListQuery
 from app.core.errors import FormErrors, NotFound, refusal_rolls_back
+from app.core.forms import parse_form
 from app.core.i18n import N_
 from app.core.pagination import Page, clamp_limit, cursor_int, decode_cursor, encode_cursor
 from app.core.schema import utcnow
@@ -182,6 +183,32 @@ def create_organization(
     if commit:
         session.commit()
         session.refresh(org)
+    return org
+
+
+@refusal_rolls_back
+def create_organization_with_contact(
+    session: Session,
+    user: User,
+    data: OrganizationCreate,
+    person: dict[str, str],
+) -> Organization:
+    """A new organization and, when a name is given, its first person, in one transaction:
+    the usual start with a new customer is one form, not two. The person's messages come
+    back under `contact_<field>`."""
+    org = create_organization(session, user, data, commit=False)
+    if person.get("name", "").strip():
+        try:
+            fields = parse_form(ContactCreate, person | {"organization_id": org.id})
+            create_contact(session, user, fields, commit=False)
+        except FormErrors as refused:
+            errors = FormErrors()
+            for field, messages in refused.fields.items():
+                for message in messages:
+                    errors.add(f"contact_{field}", message)
+            raise errors from None
+    session.commit()
+    session.refresh(org)
     return org
 
 

@@ -144,3 +144,49 @@ def test_a_contact_form_refuses_what_an_import_would_refuse(
     r = client_for(seller).post("/contacts", data={"name": "Zorglub", field: value})
     assert r.status_code == 400 and message in r.text and f'value="{value}"' in r.text
     assert session.exec(select(Contact)).first() is None
+
+
+def test_a_new_organization_and_its_first_person_take_one_form(client_for, seller, session):
+    from app.customers.models import Organization
+
+    client = client_for(seller)
+    form = client.get("/organizations/new").text
+    assert "First person there (optional)" in form
+    r = client.post(
+        "/organizations",
+        data={
+            "name": "Boulangerie Dupont",
+            "contact_name": "Hélène Durand",
+            "contact_email": "Helene@Dupont.test",
+            "contact_title": "Gérante",
+        },
+    )
+    assert r.status_code == 303
+    page = client.get(r.headers["location"]).text
+    assert "Boulangerie Dupont" in page and "Hélène Durand" in page
+    person = session.exec(select(Contact).where(Contact.name == "Hélène Durand")).one()
+    org = session.exec(select(Organization).where(Organization.name == "Boulangerie Dupont")).one()
+    assert person.organization_id == org.id and person.email == "helene@dupont.test"
+
+
+def test_a_wrong_first_person_keeps_the_form_and_saves_nothing(client_for, seller, session):
+    from app.customers.models import Organization
+
+    client = client_for(seller)
+    r = client.post(
+        "/organizations",
+        data={"name": "Fromagerie Petit", "contact_name": "Marc Petit", "contact_email": "marc@"},
+    )
+    assert r.status_code == 400
+    assert 'value="Fromagerie Petit"' in r.text and 'value="marc@"' in r.text
+    assert 'id="contact_email-error"' in r.text
+    assert (
+        session.exec(select(Organization).where(Organization.name == "Fromagerie Petit")).first()
+        is None
+    )
+    assert session.exec(select(Contact).where(Contact.name == "Marc Petit")).first() is None
+
+
+def test_an_organization_alone_still_takes_one_form(client_for, seller):
+    r = client_for(seller).post("/organizations", data={"name": "Épicerie Martin"})
+    assert r.status_code == 303

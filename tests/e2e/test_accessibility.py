@@ -103,6 +103,7 @@ def test_main_pages_have_no_serious_accessibility_violation(
         "contacts": "/contacts",
         "contact": f"/contacts/{ids['contact']}",
         "organization": f"/organizations/{ids['organization']}",
+        "new-organization": "/organizations/new",
         "board": "/deals/board",
         "deal": f"/deals/{ids['deal']}",
         "my-reports": "/reports",
