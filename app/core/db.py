@@ -144,11 +144,16 @@ def get_session(request: Request) -> Iterator[Session]:
         yield session
 
 
-# Search indexes the engines keep themselves (migrations 0010, 0012), outside the models: the FTS5
+# Search indexes the engines keep themselves (migrations 0010, 0012, 0017), outside the models: FTS5
 # table and its shadow tables on SQLite, a GIN expression index on PostgreSQL. On SQLite the
 # index lives on triggers of `contact`: a later migration that rebuilds that table in batch
 # mode drops them, and must create them again (the lookup tests would catch it).
-ENGINE_SEARCH_INDEXES = ("contact_words", "ix_contact_words", "contact_trigrams")
+ENGINE_SEARCH_INDEXES = (
+    "contact_words",
+    "ix_contact_words",
+    "contact_trigrams",
+    "ix_contact_search_trgm",
+)
 
 
 def include_object(obj, name, type_, reflected, compare_to) -> bool:

@@ -2,7 +2,7 @@
 
 from dataclasses import dataclass
 
-from sqlalchemy import and_, or_, update
+from sqlalchemy import and_, literal_column, or_, update
 from sqlmodel import Session, select
 
 from app.audit.trail import changes_between, record_changes
@@ -24,6 +24,7 @@ from app.customers.models import (
     OrganizationCreate,
     OrganizationUpdate,
 )
+from app.customers.search import few_matches
 
 # Both keys live in one index; PostgreSQL caps an index entry near 2 700 bytes, and a
 # character may take 4, so they are kept short. Searching past 400 characters is moot.
@@ -86,9 +87,17 @@ def organization_search_text(org: Organization) -> str:
     return fold(" ".join(p for p in parts if p))[:SEARCH_TEXT_CHARS]
 
 
-def _searched(stmt, model, query: str, archived: bool, cursor: str | None):
+def _searched(session, stmt, model, query: str, archived: bool, cursor: str | None):
     """Live or archived records matching the folded query, after the cursor, in name order."""
-    stmt = stmt.where(model.archived_at.is_not(None) if archived else model.archived_at.is_(None))
+    few = few_matches(session, query, archived) if model is Contact and query.strip() else None
+    live = model.archived_at.is_(None)
+    if few is not None:
+        stmt = stmt.where(model.id.in_(few))
+        if session.get_bind().dialect.name == "sqlite":
+            # Without statistics SQLite would still walk the live names in order; the unary
+            # + keeps it off those indexes: the few rows by id, then sorted.
+            live = literal_column("+contact.archived_at").is_(None)
+    stmt = stmt.where(model.archived_at.is_not(None) if archived else live)
     if query.strip():
         stmt = stmt.where(model.search_text.like(like_pattern(query), escape="\\"))
     after = decode_cursor(cursor, 2)
@@ -150,7 +159,7 @@ def list_organizations(
     )
     return _page(
         session,
-        _searched(stmt, Organization, query, archived, cursor),
+        _searched(session, stmt, Organization, query, archived, cursor),
         limit,
         lambda r: OrganizationRow(r[0], r[1], r[2], r[3], r[4] is not None),
         lambda r: (r[5], r[0]),
@@ -340,7 +349,7 @@ def list_contacts(
         stmt = stmt.where(Contact.organization_id == organization_id)
     return _page(
         session,
-        _searched(stmt, Contact, query, archived, cursor),
+        _searched(session, stmt, Contact, query, archived, cursor),
         limit,
         lambda r: ContactRow(r[0], r[1], r[2], r[3], r[4], r[5], r[6], r[7] is not None),
         lambda r: (r[8], r[0]),
@@ -359,7 +368,7 @@ def list_full(
     stmt = select(model)
     if organization_id is not None:
         stmt = stmt.where(model.organization_id == organization_id)
-    stmt = _searched(stmt, model, query.q, query.archived, query.cursor or None)
+    stmt = _searched(session, stmt, model, query.q, query.archived, query.cursor or None)
     return _page(session, stmt, query.limit, _whole, _record_key)
 
 

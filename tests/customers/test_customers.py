@@ -190,3 +190,27 @@ def test_a_wrong_first_person_keeps_the_form_and_saves_nothing(client_for, selle
 def test_an_organization_alone_still_takes_one_form(client_for, seller):
     r = client_for(seller).post("/organizations", data={"name": "Épicerie Martin"})
     assert r.status_code == 303
+
+
+@pytest.mark.parametrize("rare", [500, 2])
+def test_a_search_finds_the_same_people_whether_few_or_many_match(
+    client_for, seller, make_contact, make_org, rare, monkeypatch
+):
+    """Few matches are fetched by id from the trigram index and sorted; many are found by
+    walking the names in order. Both give the same list, archived people left out."""
+    from app.customers import search
+
+    monkeypatch.setattr(search, "RARE", rare)
+    for name in ("Hélène Zidane", "Hélène Adam", "Hélèna Martin", "Marc Petit"):
+        make_contact(name)
+    gone = make_contact("Hélène Archivée")
+    client = client_for(seller)
+    client.post(f"/contacts/{gone.id}/archive")
+    rows = client.get(
+        "/contacts",
+        params={"q": "hélè"},
+        headers={"HX-Request": "true", "HX-Target": "contact-rows"},
+    ).text
+    # In name order, accents folded: "helena" before "helene".
+    assert rows.index("Hélèna Martin") < rows.index("Hélène Adam") < rows.index("Hélène Zidane")
+    assert "Marc Petit" not in rows and "Archivée" not in rows
