@@ -55,15 +55,10 @@ def my_follow_ups(
     """My open follow-ups in one section, oldest due first; R3: never anyone else's."""
     require_records(user)
     limit = clamp_limit(limit, 20)
-    stmt = (
-        select(FollowUp, Contact.name, Organization.name)
-        .outerjoin(Contact, Contact.id == FollowUp.contact_id)
-        .outerjoin(Organization, Organization.id == FollowUp.organization_id)
-        .where(
-            FollowUp.owner_id == user.id,
-            FollowUp.done_at.is_(None),
-            _section_filter(section if section in SECTIONS else "open", day or user_today(user)),
-        )
+    stmt = select(FollowUp.id).where(
+        FollowUp.owner_id == user.id,
+        FollowUp.done_at.is_(None),
+        _section_filter(section if section in SECTIONS else "open", day or user_today(user)),
     )
     after = decode_cursor(cursor, 2)
     if after:
@@ -76,7 +71,19 @@ def my_follow_ups(
             stmt = stmt.where(
                 or_(FollowUp.due_on > due, and_(FollowUp.due_on == due, FollowUp.id > last_id))
             )
-    rows = list(session.exec(stmt.order_by(FollowUp.due_on, FollowUp.id).limit(limit + 1)))
+    order = (FollowUp.due_on, FollowUp.id)
+    # The page first, then its names: joined before the limit, PostgreSQL would hash every
+    # contact and organization to name a few hundred follow-ups and keep twenty.
+    page_ids = stmt.order_by(*order).limit(limit + 1).subquery("page")
+    rows = list(
+        session.exec(
+            select(FollowUp, Contact.name, Organization.name)
+            .join(page_ids, page_ids.c.id == FollowUp.id)
+            .outerjoin(Contact, Contact.id == FollowUp.contact_id)
+            .outerjoin(Organization, Organization.id == FollowUp.organization_id)
+            .order_by(*order)
+        )
+    )
     page = Page(items=[FollowUpRow(f, c, o) for f, c, o in rows[:limit]])
     if len(rows) > limit:
         last = rows[limit - 1][0]
