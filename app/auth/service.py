@@ -97,7 +97,11 @@ def authenticate(
     email = normalize_email(email)[:254]
     check_throttle(session, settings, email, client)
     user = session.exec(select(User).where(User.email == email)).first()
-    ok = verify_password(user.password_hash if user else dummy_hash(), password)
+    stored = user.password_hash if user else dummy_hash()
+    # Hashing takes a while: never inside a transaction, which on SQLite holds the write
+    # lock (a POST begins IMMEDIATE): every other writer would queue behind every login.
+    session.rollback()
+    ok = verify_password(stored, password)
     if user and ok and user.is_active:
         # With two-step sign-in the code step clears them: knowing the password must not
         # reset the count of wrong codes.

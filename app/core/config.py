@@ -72,6 +72,8 @@ class Settings(BaseSettings):
     # connections (README: keep the total under the server's max_connections).
     workers: int = 1
     db_pool_size: int = 5
+    # Requests served at once per process; the next ones queue (app/core/limits.py).
+    max_concurrent_requests: int = 24
     db_max_overflow: int = 5
     # Lower in tests only: hashing cost is a security setting, not a tuning knob.
     argon2_time_cost: int = 3

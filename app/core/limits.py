@@ -2,6 +2,9 @@
 a declared Content-Length over the limit is refused unread, a streamed body is counted
 and refused as soon as it passes the limit."""
 
+import asyncio
+
+import anyio.to_thread
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
@@ -93,9 +96,35 @@ class BodySizeLimit:
             await too_large_response(Request(scope), exc)(scope, receive, send)
 
 
+class RequestGate:
+    """At most `size` requests inside the app at once; the others wait their turn here.
+
+    Routes and their dependencies run in a pool of threads, one hop each. Past that many
+    requests in flight, a request that holds SQLite's write lock could wait for a thread
+    while every thread waited for the lock: writers then failed with "database is locked"
+    after the busy timeout. Waiting here holds neither a thread nor a lock, and the pool
+    is kept larger than the gate, so the holder always gets its next hop."""
+
+    def __init__(self, app, size: int) -> None:
+        self.app = app
+        self.size = max(1, size)
+        self.gate: asyncio.Semaphore | None = None
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] != "http":
+            return await self.app(scope, receive, send)
+        if self.gate is None:
+            self.gate = asyncio.Semaphore(self.size)
+            limiter = anyio.to_thread.current_default_thread_limiter()
+            limiter.total_tokens = max(limiter.total_tokens, self.size + 16)
+        async with self.gate:
+            await self.app(scope, receive, send)
+
+
 def install(app, settings) -> None:
     """Add the limit around the app, and let the app's own handler answer a body found too
     large while a route reads it."""
+    app.add_middleware(RequestGate, size=settings.max_concurrent_requests)
     app.add_middleware(
         BodySizeLimit, limit=settings.max_body_bytes, multipart_limit=settings.max_multipart_bytes
     )

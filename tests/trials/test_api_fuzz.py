@@ -2,8 +2,8 @@
 description and sends them to a real `carnet serve` with a seller's token and a manager's.
 No 5xx, no status code or body the description does not list, methods announced right.
 
-Bounded (20 examples per operation for the seller, a fixed seed) so it fits the suite; the counts go to
-test-artifacts/schemathesis-<role>.txt."""
+Bounded (20 examples per operation for the seller, a fixed seed) so it fits the suite;
+the counts go to test-artifacts/schemathesis-<role>.txt."""
 
 import json
 import subprocess
