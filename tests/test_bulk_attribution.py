@@ -48,10 +48,14 @@ def test_a_sellers_export_carries_no_colleagues_authors_or_results(
     client_for, seller, other_seller, make_contact, make_activity, make_deal, stage_by_key, session
 ):
     contact = make_contact()
-    make_activity(other_seller, contact, text="Their call")
+    make_activity(other_seller, contact, text="Their call", next_step="Call", next_step_due="+2d")
+    make_activity(seller, contact, text="My call", next_step="Mine", next_step_due="+3d")
     _won(session, make_deal, stage_by_key, other_seller, "Their win")
     r = client_for(seller).get("/export/everything.zip")
     data = json.loads(zipfile.ZipFile(io.BytesIO(r.content)).read("carnet.json"))["data"]
-    assert {a["author_id"] for a in data["activities"]} == {None}
+    assert {a["author_id"] for a in data["activities"] if a["text"] == "Their call"} == {None}
+    # Their follow-up has no owner either: joined to its activity it would name them.
+    owners = {f["what"]: f["owner_id"] for f in data["follow_ups"]}
+    assert owners == {"Call": None, "Mine": seller.id}
     assert [d["owner_id"] for d in data["deals"] if d["title"] == "Their win"] == [None]
     assert other_seller.id not in {a["author_id"] for a in data["activities"]}

@@ -183,6 +183,10 @@ def test_the_admin_removes_a_webhook_that_has_deliveries(
         "http://192.168.1.1/",
         "http://169.254.169.254/latest/meta-data/",
         "http://[::1]/",
+        "http://100.64.0.1/",  # shared carrier space: some clouds' metadata lives there
+        "http://100.100.100.200/latest/meta-data/",
+        "http://[::ffff:10.0.0.7]/",
+        "http://198.18.0.1/",
     ],
 )
 def test_a_webhook_into_the_servers_own_network_is_refused(client_for, admin, settings, url):

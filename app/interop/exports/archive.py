@@ -48,9 +48,13 @@ def _columns(model) -> list[str]:
 
 
 def _attributed(record, column: str, user: User):
-    """R3 in bulk: in an export, another seller's activities carry no author and their won
-    or lost deals no owner; the records themselves are all there."""
+    """R3 in bulk: in an export, another seller's activities carry no author, their
+    follow-ups no owner (a follow-up's owner is, most often, the author of the activity it
+    came from: the two files joined would name them) and their won or lost deals no owner;
+    the records themselves are all there."""
     if isinstance(record, Activity) and column == "author_id" and record.author_id != user.id:
+        return None
+    if isinstance(record, FollowUp) and column == "owner_id" and record.owner_id != user.id:
         return None
     if isinstance(record, Deal) and column == "owner_id" and others_result(record, user):
         return None

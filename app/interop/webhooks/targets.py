@@ -9,8 +9,13 @@ from urllib.parse import urlsplit
 
 def _inside(address: str) -> bool:
     ip = ipaddress.ip_address(address.split("%")[0])
+    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped:
+        ip = ip.ipv4_mapped
+    # Anything not routed on the internet: shared carrier space (100.64.0.0/10, where some
+    # clouds answer metadata requests), benchmarking, documentation ranges and the like.
     return (
-        ip.is_private
+        not ip.is_global
+        or ip.is_private
         or ip.is_loopback
         or ip.is_link_local
         or ip.is_reserved
