@@ -104,6 +104,11 @@ class Contact(_Kept, ContactBase, table=True):
         ),
     )
 
+    @property
+    def erased(self) -> bool:
+        """Forgotten at the person's request (app/interop/erasure.py): only its id is left."""
+        return self.archived_at is not None and self.name == "—"
+
 
 class ContactCreate(ContactBase):
     pass

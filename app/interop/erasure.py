@@ -8,9 +8,10 @@ add up; a line "erased" with who and when stays in its history.
 
 import contextlib
 import json
+import re
 from pathlib import Path
 
-from sqlalchemy import delete, or_, update
+from sqlalchemy import delete, func, or_, update
 from sqlmodel import Session, select
 
 from app.activities import follow_ups
@@ -21,8 +22,9 @@ from app.auth.models import User
 from app.core.access import require_records
 from app.core.outbox import WebhookDelivery
 from app.core.schema import utcnow
+from app.core.text import fold
 from app.customers.models import Contact, Organization
-from app.deals.models import Deal, DealContact
+from app.deals.models import TITLE_KEY_CHARS, Deal, DealContact
 from app.documents.models import Document, DocumentVersion
 from app.documents.service import visible_to as document_visible_to
 from app.documents.storage import DocumentStore
@@ -64,7 +66,18 @@ def person_export(session: Session, user: User, contact: Contact) -> dict:
         .where(AuditEntry.record_type == "contact", AuditEntry.record_id == contact.id)
         .order_by(AuditEntry.id)
     ).all()
+    # Colleagues' private notes stay theirs (R2), but the file says they exist, so the
+    # person can be told what else is held and who to ask.
+    withheld = session.exec(
+        select(func.count())
+        .select_from(Activity)
+        .where(Activity.contact_id == contact.id, ~activity_visible_to(user))
+    ).one()
     return {
+        "withheld": {
+            "private_activities_of_colleagues": withheld,
+            "note": "Each colleague can download this file for their own private notes.",
+        },
         "contact": {
             "name": contact.name,
             "email": contact.email,
@@ -106,6 +119,7 @@ def erase(session: Session, user: User, contact: Contact, store: DocumentStore) 
     """Forgets the person, in one transaction; their documents' files go once it commits."""
     require_records(user)
     cid = contact.id
+    _scrub_their_deals(session, contact)
     session.execute(update(Activity).where(Activity.contact_id == cid).values(text=""))
     session.execute(delete(FollowUp).where(FollowUp.contact_id == cid))
     session.execute(delete(DealContact).where(DealContact.contact_id == cid))
@@ -141,6 +155,50 @@ def erase(session: Session, user: User, contact: Contact, store: DocumentStore) 
     for path in files:
         with contextlib.suppress(FileNotFoundError):
             path.unlink()
+
+
+def _mentions(contact: Contact) -> re.Pattern | None:
+    """Their name, each word of it of three letters or more, and their email, as written in
+    free text about a deal ("Call Zacharie", "Quote for Zacharie Erasme")."""
+    words = [contact.name, contact.email, *contact.name.split()]
+    words = sorted({w.strip() for w in words if len(w.strip()) >= 3}, key=len, reverse=True)
+    if not words:
+        return None
+    return re.compile(r"\b(?:" + "|".join(re.escape(w) for w in words) + r")\b", re.IGNORECASE)
+
+
+def _scrub(text: str | None, mentions: re.Pattern) -> str | None:
+    return mentions.sub(ERASED_NAME, text) if text else text
+
+
+def _scrub_their_deals(session: Session, contact: Contact) -> None:
+    """The deals they were on keep their amounts and stages, not their name: in the title,
+    next step and reason, in those deals' change trail and in their webhook events."""
+    mentions = _mentions(contact)
+    ids = session.exec(select(DealContact.deal_id).where(DealContact.contact_id == contact.id))
+    ids = list(ids)
+    if mentions is None or not ids:
+        return
+    for deal in session.exec(select(Deal).where(Deal.id.in_(ids))).all():
+        deal.title = _scrub(deal.title, mentions) or deal.title
+        deal.title_key = fold(deal.title)[:TITLE_KEY_CHARS]
+        deal.next_step = _scrub(deal.next_step, mentions)
+        deal.lost_reason = _scrub(deal.lost_reason, mentions)
+        session.add(deal)
+    trail = session.exec(
+        select(AuditEntry).where(AuditEntry.record_type == "deal", AuditEntry.record_id.in_(ids))
+    ).all()
+    for entry in trail:
+        entry.old_value = _scrub(entry.old_value, mentions)
+        entry.new_value = _scrub(entry.new_value, mentions)
+        session.add(entry)
+    for deal_id in ids:
+        pattern = f'%"deal_id": {deal_id}%'
+        for delivery in session.exec(
+            select(WebhookDelivery).where(WebhookDelivery.payload.like(pattern))
+        ).all():
+            delivery.payload = _scrub(delivery.payload, mentions)
+            session.add(delivery)
 
 
 def _scrub_webhook_payloads(session: Session, cid: int) -> None:

@@ -125,3 +125,58 @@ def test_webhook_events_about_an_erased_person_keep_only_their_id(
     assert all(p["data"] == {"contact_id": contact.id, "erased": True} for p in about)
     assert "Nadia" not in json.dumps(payloads) and "40k" not in json.dumps(payloads)
     assert any(p["data"].get("name") == other.name for p in payloads)  # others untouched
+
+
+def test_their_deals_keep_amounts_and_stages_not_their_name(
+    client_for, seller, admin, make_contact, make_deal, session, stage_by_key
+):
+    from app.audit.trail import AuditEntry as Entry
+    from app.core.outbox import WebhookDelivery
+    from app.deals.models import Deal, DealMove, DealUpdate
+    from app.deals.service import move_deal, update_deal
+    from app.interop.webhooks import service as webhooks
+
+    webhooks.create_webhook(
+        session, admin, "http://127.0.0.1:9/closed", ["deal.stage_changed"], allow_private=True
+    )
+    person = make_contact("Zacharie Erasme", email="zach@erasme.test")
+    deal = make_deal("Deal with Zacharie Erasme", contact_id=person.id)
+    deal = update_deal(
+        session, seller, deal, DealUpdate(version=deal.version, title="Ovens for Zacharie Erasme")
+    )
+    move_deal(
+        session, seller, deal, DealMove(stage_id=stage_by_key("qualified").id, version=deal.version)
+    )
+    deal = session.get(Deal, deal.id)
+    deal.next_step, deal.next_step_due = "Call Zacharie", deal.expected_close_on
+    session.add(deal)
+    session.commit()
+    client = client_for(seller)
+    page = client.get(f"/contacts/{person.id}").text
+    assert "Attach" in page
+    assert client.post(f"/contacts/{person.id}/erase", data={"confirm": "on"}).status_code == 303
+    session.expire_all()
+    kept = session.get(Deal, deal.id)
+    assert kept.title == "Ovens for —" and kept.next_step == "Call —"
+    assert kept.stage_id == stage_by_key("qualified").id
+    trail = session.exec(select(Entry).where(Entry.record_type == "deal")).all()
+    assert not any("Zacharie" in (e.old_value or "") + (e.new_value or "") for e in trail)
+    payloads = [d.payload for d in session.exec(select(WebhookDelivery))]
+    assert payloads and not any("Zacharie" in p for p in payloads)
+    page = client.get(f"/contacts/{person.id}").text
+    assert "This person was erased." in page
+    assert "Restore" not in page and ">Attach<" not in page
+
+
+def test_a_persons_file_counts_the_private_notes_it_cannot_show(
+    client_for, seller, other_seller, make_contact, make_activity
+):
+    person = make_contact("Nadia Sow")
+    make_activity(other_seller, person, text="Nadia is difficult", visibility="private")
+    make_activity(seller, person, text="Called Nadia")
+    data = client_for(seller).get(f"/contacts/{person.id}/personal-data.json").json()
+    assert [a["text"] for a in data["activities"]] == ["Called Nadia"]
+    assert data["withheld"]["private_activities_of_colleagues"] == 1
+    mine = client_for(other_seller).get(f"/contacts/{person.id}/personal-data.json").json()
+    assert "Nadia is difficult" in [a["text"] for a in mine["activities"]]
+    assert mine["withheld"]["private_activities_of_colleagues"] == 0
