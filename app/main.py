@@ -128,6 +128,14 @@ def _install_error_handlers(app: FastAPI) -> None:
             # Starlette names the methods of the first route matching the path; a path
             # served by several routes (GET and POST apart) has them all.
             headers = {**(headers or {}), "Allow": _allowed_methods(app, request.url.path)}
+        if exc.status_code == 400 and not _wants_json(request):
+            # An unreadable form (too many fields, a broken body) on a page: a page back.
+            return _error_page(
+                request,
+                400,
+                N_("Something is off"),
+                N_("This request is not valid. Go back and try again."),
+            )
         if _wants_json(request) or exc.status_code not in (404, 405):
             return JSONResponse(
                 {"detail": exc.detail}, status_code=exc.status_code, headers=headers

@@ -1,10 +1,12 @@
 """Shared schema pieces: the constraint naming convention and time helpers."""
 
+import re
 from datetime import UTC, datetime
+from decimal import Decimal
 from typing import Annotated
 
 from annotated_types import Ge, Le
-from pydantic import field_validator
+from pydantic import BeforeValidator, field_validator
 from sqlmodel import SQLModel
 
 from app.core.text import strip_controls
@@ -29,6 +31,18 @@ MAX_ID = 2**63 - 1
 
 # A record id as input models take it: positive and within a database integer.
 RecordId = Annotated[int, Ge(1), Le(MAX_ID)]
+
+
+def _plain_decimal(value):
+    """An amount sent as text to the API is machine-written: ASCII digits and a dot. Python
+    would also read 1_000 or Arabic-Indic digits; a client sending those meant something
+    else. (Pages read amounts as people type them, in app/core/money.py.)"""
+    if isinstance(value, str) and not re.fullmatch(r"[0-9]+(\.[0-9]+)?", value.strip()):
+        raise ValueError("Write the amount with digits and a dot for decimals, such as 1200.50.")
+    return value
+
+
+MachineDecimal = Annotated[Decimal, BeforeValidator(_plain_decimal)]
 
 
 class CleanInput(SQLModel):

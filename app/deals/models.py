@@ -1,7 +1,6 @@
 """Pipeline stages, deals and the contacts on them. Money is minor units + ISO 4217 code."""
 
 from datetime import date, datetime
-from decimal import Decimal
 from typing import Literal
 
 from pydantic import ConfigDict
@@ -9,7 +8,7 @@ from sqlalchemy import BigInteger, Index
 from sqlmodel import Field, SQLModel
 
 from app.core.i18n import N_
-from app.core.schema import CleanInput, RecordId, utcnow
+from app.core.schema import CleanInput, MachineDecimal, RecordId, utcnow
 
 STAGE_KINDS = ("open", "won", "lost")
 MAX_STAGES = 8
@@ -137,7 +136,7 @@ class DealCreate(CleanInput):
     contact_id: RecordId | None = None
     stage_id: RecordId | None = None
     # A decimal in major units (1200.50); checked against the currency's decimals.
-    amount: Decimal | None = Field(default=None, max_digits=20)
+    amount: MachineDecimal | None = Field(default=None, max_digits=20)
     currency: str = Field(default="", max_length=8)
     expected_close_on: date | None = None
     next_step: str = Field(default="", max_length=500)
@@ -147,7 +146,7 @@ class DealCreate(CleanInput):
 class DealUpdate(CleanInput):
     title: str | None = Field(default=None, min_length=1, max_length=200)
     organization_id: RecordId | None = None
-    amount: Decimal | None = Field(default=None, max_digits=20)
+    amount: MachineDecimal | None = Field(default=None, max_digits=20)
     currency: str | None = Field(default=None, max_length=8)
     expected_close_on: date | None = None
     next_step: str | None = Field(default=None, max_length=500)

@@ -109,3 +109,22 @@ def test_a_method_not_allowed_names_every_method_of_the_path(api_for, seller):
     r = api_for(seller).request("PUT", "/api/v1/contacts")
     assert r.status_code == 405
     assert set(r.headers["allow"].split(", ")) >= {"GET", "POST"}
+
+
+@pytest.mark.parametrize("amount", ["1_000", "١٢٣", "1,200", "12 000", "1e3"])
+def test_an_api_amount_is_digits_and_a_dot_or_a_clear_422(api_for, seller, make_deal, amount):
+    deal = make_deal()
+    r = api_for(seller).patch(f"/api/v1/deals/{deal.id}", json={"amount": amount})
+    assert r.status_code == 422, (amount, r.text)
+    assert "digits and a dot" in r.text
+    ok = api_for(seller).patch(f"/api/v1/deals/{deal.id}", json={"amount": "1200.50"})
+    assert ok.status_code == 200 and ok.json()["amount_minor"] == 120050
+
+
+def test_a_form_with_too_many_fields_gets_a_page_not_json(anon):
+    body = "&".join(f"f{i}=x" for i in range(2000))
+    r = anon.post(
+        "/login", content=body, headers={"Content-Type": "application/x-www-form-urlencoded"}
+    )
+    assert r.status_code == 400 and "text/html" in r.headers["content-type"]
+    assert "This request is not valid" in r.text
