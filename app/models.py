@@ -11,6 +11,7 @@ from app.deals.models import Deal, DealContact, Stage
 from app.documents.models import DatabaseFile, DatabaseFileChunk, Document, DocumentVersion
 from app.interop.calendar.models import CalendarFeed
 from app.interop.imports.models import ImportFile, ImportJob, ImportRecord
+from app.reports.snapshot import PipelineSnapshot
 from app.satisfaction.models import (
     SurveyAttempt,
     SurveyLink,
@@ -44,6 +45,7 @@ __all__ = [
     "SurveyLink",
     "SurveyResponse",
     "SurveyTally",
+    "PipelineSnapshot",
     "User",
     "Webhook",
     "WebhookDelivery",

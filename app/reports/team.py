@@ -8,7 +8,7 @@ plain rows, so the property tests feed them the shapes the database gives."""
 
 from collections import defaultdict
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 
 from sqlalchemy import func
 from sqlmodel import Session, select
@@ -27,6 +27,7 @@ from app.reports.periods import (
     quarter_groups,
     quarter_label,
 )
+from app.reports.snapshot import pipeline_of_month
 from app.reports.tables import Cell, Column, Shown, ShownTable, Table
 from app.satisfaction.models import SurveyTally
 
@@ -52,6 +53,7 @@ class TeamData:
     open: list  # (stage_id, owner_id, currency, deal_count, amount_minor)
     answers: dict  # kind -> [(month, seller_id, band, answers, points)]
     stages: list  # (stage_id, label)
+    pipeline_taken_at: datetime | None = None
 
 
 def _tags(text: str | None) -> set[str]:
@@ -320,13 +322,14 @@ class TeamOutcomes:
     period: Period
     k: int
     tables: list[ShownTable]
+    pipeline_taken_at: datetime | None = None
 
 
 def _month(day: date) -> str:
     return f"{day.year:04d}-{day.month:02d}"
 
 
-def team_data(session: Session, start: date, end: date, loc) -> TeamData:
+def team_data(session: Session, start: date, end: date, today: date, loc) -> TeamData:
     """Grouped queries over indexes; never a row per record, never a name (R3, R4)."""
     won = session.exec(
         select(
@@ -343,13 +346,6 @@ def team_data(session: Session, start: date, end: date, loc) -> TeamData:
     stages = session.exec(
         select(Stage).where(Stage.kind == "open").order_by(Stage.position, Stage.id)
     ).all()
-    pipeline = session.exec(
-        select(
-            Deal.stage_id, Deal.owner_id, Deal.currency, func.count(), func.sum(Deal.amount_minor)
-        )
-        .where(Deal.status == "open")
-        .group_by(Deal.stage_id, Deal.owner_id, Deal.currency)
-    ).all()
     tallies = session.exec(
         select(
             SurveyTally.kind,
@@ -360,14 +356,16 @@ def team_data(session: Session, start: date, end: date, loc) -> TeamData:
             SurveyTally.points,
         ).where(SurveyTally.month >= _month(start), SurveyTally.month < _month(end))
     ).all()
+    pipeline, taken_at = pipeline_of_month(session, today)
     answers: dict[str, list] = defaultdict(list)
     for kind, *row in tallies:
         answers[kind].append(row)
     return TeamData(
         won=[(_month(day), owner, cur, tags, amount) for day, owner, cur, tags, amount in won],
-        open=list(pipeline),
+        open=pipeline,
         answers=answers,
         stages=[(s.id, s.label(loc)) for s in stages],
+        pipeline_taken_at=taken_at,
     )
 
 
@@ -378,7 +376,7 @@ def team_outcomes(
     every = [period_for(c, today, whole_months=True) for c in PERIODS]
     start = min(p.start for p in every)
     end = max(p.end for p in every)
-    data = team_data(session, start, end, loc)
+    data = team_data(session, start, end, today, loc)
     k = max(3, settings.min_group_size)
     # Figures change when a month ends or a past deal or answer is edited, not between two
     # page views: the same rows give the same tables, kept for the next reader.
@@ -397,7 +395,7 @@ def team_outcomes(
     while len(_RECENT) > 16:
         _RECENT.pop(next(iter(_RECENT)))
     period, tables = found
-    return TeamOutcomes(period, k, tables)
+    return TeamOutcomes(period, k, tables, data.pipeline_taken_at)
 
 
 _RECENT: dict = {}  # insertion-ordered: the oldest goes first
@@ -489,5 +487,7 @@ def as_json(outcomes: TeamOutcomes, loc) -> dict:
     return {
         "period": {"code": period.code, "start": period.start, "end": period.end},
         "min_group_size": outcomes.k,
+        # The pipeline is the month's snapshot, the same all month (app/reports/snapshot.py).
+        "pipeline_taken_at": outcomes.pipeline_taken_at,
         "tables": tables,
     }

@@ -169,3 +169,32 @@ def test_a_quarter_under_two_periods_does_not_give_one_sellers_answers(
         lines = [*csat["rows"], {"cells": csat["totals"]}]
         counts += [line["cells"][0]["value"] for line in lines if line["cells"][0]["value"]]
     assert not any(a - b == 7 for a in counts for b in counts), sorted(set(counts))
+
+
+def test_the_pipeline_does_not_move_between_two_looks_in_a_month(
+    api_for, client_for, manager, team, session, make_deal, stage_by_key
+):
+    """The fresh-eyes replay: a live pipeline read before and after one seller moved one
+    deal gave that deal's amount. The month's snapshot is read all month instead."""
+    deals = [
+        make_deal(f"Ovens {n}", owner=team[n % 4], amount=Decimal("1000") + n) for n in range(8)
+    ]
+    boss = api_for(manager)
+
+    def pipeline():
+        payload = boss.get("/api/v1/reports/team?period=3m").json()
+        return next(t for t in payload["tables"] if t["key"] == "pipeline"), payload
+
+    before, payload = pipeline()
+    assert payload["pipeline_taken_at"]
+    move_deal(
+        session,
+        team[1],
+        deals[1],
+        DealMove(stage_id=stage_by_key("qualified").id, version=deals[1].version),
+    )
+    make_deal("Another", owner=team[2], amount=Decimal("1234.56"))
+    after, _ = pipeline()
+    assert after == before
+    page = client_for(manager).get("/reports/team").text
+    assert 'id="pipeline-taken"' in page and "the same all month" in page
