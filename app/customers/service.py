@@ -452,6 +452,8 @@ def update_contact(session: Session, user: User, contact: Contact, data: Contact
 
 def set_contact_archived(session: Session, user: User, contact: Contact, archived: bool) -> Contact:
     require_records(user)
+    if contact.erased:
+        return contact  # forgotten at their request: nothing to bring back
     if (contact.archived_at is not None) != archived:
         record_changes(session, user, "contact", contact.id, {"archived": (not archived, archived)})
     contact.archived_at = utcnow() if archived else None

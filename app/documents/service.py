@@ -145,6 +145,8 @@ def attach(
     require_records(user)
     errors = FormErrors()
     check_upload(upload, kind, errors)
+    if contact is not None and contact.erased:
+        errors.add("file", N_("This person was erased."))
     if activity is not None and activity.author_id != user.id:
         raise Forbidden
     errors.raise_if_any()

@@ -82,6 +82,8 @@ def create_link(
     errors = FormErrors()
     if kind not in KINDS:
         errors.add("kind", N_("Pick a value from the list."))
+    if contact.erased:
+        errors.add("contact_id", N_("This person was erased."))
     errors.raise_if_any()
     link = _new_link(session, user.id, contact, deal, kind, days, user.language or "en")
     session.commit()

@@ -180,3 +180,22 @@ def test_a_persons_file_counts_the_private_notes_it_cannot_show(
     mine = client_for(other_seller).get(f"/contacts/{person.id}/personal-data.json").json()
     assert "Nadia is difficult" in [a["text"] for a in mine["activities"]]
     assert mine["withheld"]["private_activities_of_colleagues"] == 0
+
+
+def test_an_erased_person_cannot_be_restored_surveyed_or_given_documents(
+    client_for, seller, make_contact, session
+):
+    person = make_contact("Nadia Sow")
+    client = client_for(seller)
+    client.post(f"/contacts/{person.id}/erase", data={"confirm": "on"})
+    client.post(f"/contacts/{person.id}/restore")
+    session.expire_all()
+    assert session.get(Contact, person.id).archived_at is not None
+    survey = client.post(f"/contacts/{person.id}/surveys", data={"kind": "csat"})
+    assert survey.status_code in (303, 400, 422) and _count(session, SurveyResponse) == 0
+    from app.satisfaction.models import SurveyLink
+
+    assert _count(session, SurveyLink) == 0
+    files = {"file": ("note.pdf", io.BytesIO(b"%PDF-1.4 x"), "application/pdf")}
+    client.post(f"/contacts/{person.id}/documents", data={"kind": "other"}, files=files)
+    assert _count(session, Document) == 0
