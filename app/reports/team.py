@@ -77,14 +77,16 @@ def team_parts(data: TeamData, tags: list[str]) -> Parts:
     shown = set(tags)
     for month, owner, currency, org_tags, amount in data.won:
         combo = frozenset(_tags(org_tags) & shown)
-        parts[("won", currency, month, combo)][owner] += amount or 0
+        parts[("won", currency, month, combo)][owner] += int(
+            amount or 0
+        )  # PostgreSQL sums are Decimal
     for stage_id, owner, currency, count, amount in data.open:
-        parts[("open", "deals", stage_id)][owner] += count
-        parts[("open", currency, stage_id)][owner] += amount or 0
+        parts[("open", "deals", stage_id)][owner] += int(count)
+        parts[("open", currency, stage_id)][owner] += int(amount or 0)
     for kind, rows in data.answers.items():
         for month, seller, band, count, _points in rows:
             if count:
-                parts[(kind, month, band)][seller] += count
+                parts[(kind, month, band)][seller] += int(count)
     return {atom: dict(sellers) for atom, sellers in parts.items()}
 
 

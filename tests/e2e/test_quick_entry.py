@@ -26,6 +26,9 @@ def test_a_seller_logs_a_call_with_a_next_step_using_only_the_keyboard(live_serv
     seller = _seller_with_customers(db)
 
     page.goto(f"{base}/login")
+    # The email field takes focus on load; Chromium applies autofocus at its next frame,
+    # which a busy machine can delay past the first keystrokes.
+    page.wait_for_function("document.activeElement && document.activeElement.id === 'f-email'")
     page.keyboard.type(seller.email)  # the email field has focus on load
     page.keyboard.press("Tab")
     page.keyboard.type(PASSWORD)

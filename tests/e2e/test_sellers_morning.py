@@ -25,6 +25,9 @@ def test_a_sellers_morning_from_today_log_the_first_overdue_call_and_its_next_st
     page.set_default_timeout(20_000)
     page.set_viewport_size({"width": 1280, "height": 900})
     page.goto(f"{base}/login")
+    # The email field takes focus on load; Chromium applies autofocus at its next frame,
+    # which a busy machine can delay past the first keystrokes.
+    page.wait_for_function("document.activeElement && document.activeElement.id === 'f-email'")
     page.keyboard.type(email)
     page.keyboard.press("Tab")
     page.keyboard.type(password)
