@@ -1,7 +1,7 @@
 """contacts found by letters anywhere, through a trigram index on PostgreSQL too
 
-The contact list asks the index for the few contacts holding what was typed (an email, a
-phone number, a rare name) instead of walking every live contact (app/customers/search.py).
+With it, PostgreSQL's planner finds the few contacts holding what was typed (an email, a
+phone number, a rare name) through the index instead of walking every live contact.
 pg_trgm is a trusted extension (PostgreSQL 13 and later): the database's owner may create
 it. Where the installation still refuses it, the index is left out and the list walks the
 live contacts as before; nothing else depends on it.
