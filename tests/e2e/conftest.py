@@ -17,6 +17,18 @@ from app.main import create_app
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
+AXE = Path(__file__).parent / "vendor" / "axe.min.js"  # axe-core 4.14.1, MPL-2.0
+
+
+def serious_violations(page) -> list[str]:
+    """axe-core's serious and critical findings on the page, with up to three places each.
+    The app's CSP allows no inline script: the page's context needs bypass_csp=True."""
+    page.add_script_tag(path=str(AXE))
+    return page.evaluate(
+        "async () => (await axe.run(document, {resultTypes: ['violations']})).violations"
+        ".filter(v => ['serious', 'critical'].includes(v.impact))"
+        ".map(v => v.id + ': ' + v.nodes.map(n => n.target.join(' ')).slice(0, 3).join(', '))"
+    )
 
 
 def pytest_collection_modifyitems(items):

@@ -2,8 +2,6 @@
 role that uses it: a screenshot of each, no serious or critical axe-core violation, nothing
 wider than the screen."""
 
-from pathlib import Path
-
 import pytest
 from sqlalchemy import update
 from sqlmodel import select
@@ -14,9 +12,8 @@ from app.deals.models import Deal
 from app.demo import load_demo
 from app.interop.imports.models import ImportJob
 from app.satisfaction.service import create_link, token_of
-from tests.e2e.conftest import ARTIFACTS
+from tests.e2e.conftest import ARTIFACTS, serious_violations
 
-AXE = Path(__file__).parent / "vendor" / "axe.min.js"  # axe-core 4.14.1, MPL-2.0
 WIDTHS = (1280, 375)
 
 
@@ -45,15 +42,6 @@ def demo(live_server):
         "deal": deal.id,
         "survey": token,
     }
-
-
-def _violations(page) -> list[str]:
-    page.add_script_tag(path=str(AXE))
-    return page.evaluate(
-        "async () => (await axe.run(document, {resultTypes: ['violations']})).violations"
-        ".filter(v => ['serious', 'critical'].includes(v.impact))"
-        ".map(v => v.id + ': ' + v.nodes.map(n => n.target.join(' ')).slice(0, 3).join(', '))"
-    )
 
 
 def _signed_in(browser, base, account, width):
@@ -86,7 +74,7 @@ def _look(page, base, path, name, width) -> list[str]:
     page.goto(base + path)
     page.wait_for_load_state()
     page.screenshot(path=str(ARTIFACTS / f"axe-{name}-{width}px.png"), full_page=True)
-    found = _violations(page)
+    found = serious_violations(page)
     if page.evaluate("document.documentElement.scrollWidth") > width:
         found.append("wider than the screen")
     return found

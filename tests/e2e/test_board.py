@@ -3,7 +3,6 @@ phone's "Move to…") that swap the board in place with focus and scroll kept, a
 completed in a dialog on the board, and a stale move told in place."""
 
 from datetime import date
-from pathlib import Path
 from uuid import uuid4
 
 import pytest
@@ -12,10 +11,8 @@ from sqlmodel import select
 from app.auth.service import create_user
 from app.deals.models import DealCreate, Stage
 from app.deals.service import create_deal
-from tests.e2e.conftest import ARTIFACTS
+from tests.e2e.conftest import ARTIFACTS, serious_violations
 from tests.factories import PASSWORD
-
-AXE = Path(__file__).parent / "vendor" / "axe.min.js"
 
 
 def _login(page, base, email):
@@ -51,15 +48,6 @@ def _column(page, name):
 
 def _card(page, deal):
     return page.locator(f".deal-card[data-deal-id='{deal.id}']")
-
-
-def _violations(page) -> list[str]:
-    page.add_script_tag(path=str(AXE))
-    return page.evaluate(
-        "async () => (await axe.run(document, {resultTypes: ['violations']})).violations"
-        ".filter(v => ['serious', 'critical'].includes(v.impact))"
-        ".map(v => v.id + ': ' + v.nodes.map(n => n.target.join(' ')).slice(0, 3).join(', '))"
-    )
 
 
 def test_at_1280_px_every_stage_column_of_the_default_pipeline_is_in_view(
@@ -273,11 +261,11 @@ def test_the_board_and_its_dialog_have_no_serious_accessibility_violation(
     _login(page, base, seller.email)
     page.set_viewport_size({"width": width, "height": 900})
     page.goto(f"{base}/deals/board")
-    assert _violations(page) == []
+    assert serious_violations(page) == []
     _card(page, deal).locator("[data-move=next]").click()
     page.locator("dialog#move-dialog #move-form").wait_for()
     page.screenshot(path=str(ARTIFACTS / f"board-dialog-{width}px.png"))
-    assert _violations(page) == []
+    assert serious_violations(page) == []
     context.close()
 
 

@@ -3,29 +3,18 @@ key an app would scan, keep the recovery codes, sign out, sign back in with a co
 phone too. Screenshots at 1280 and 375 px; no serious axe-core violation."""
 
 import time
-from pathlib import Path
 
 import pyotp
 import pytest
 
 from app.auth.service import create_user
-from tests.e2e.conftest import ARTIFACTS
+from tests.e2e.conftest import ARTIFACTS, serious_violations
 from tests.factories import PASSWORD
-
-AXE = Path(__file__).parent / "vendor" / "axe.min.js"
-
-
-def _violations(page) -> list[str]:
-    page.add_script_tag(path=str(AXE))
-    return page.evaluate(
-        "async () => (await axe.run(document, {resultTypes: ['violations']})).violations"
-        ".filter(v => ['serious', 'critical'].includes(v.impact)).map(v => v.id)"
-    )
 
 
 def _look(page, name: str, width: int) -> list[str]:
     page.screenshot(path=str(ARTIFACTS / f"two-step-{name}-{width}px.png"), full_page=True)
-    found = _violations(page)
+    found = serious_violations(page)
     if page.evaluate("document.documentElement.scrollWidth") > width:
         found.append("wider than the screen")
     return found
