@@ -13,8 +13,7 @@ from app.customers.models import ContactCreate, OrganizationCreate
 from app.customers.service import create_contact, create_organization
 from app.deals.models import DealCreate
 from app.deals.service import create_deal
-from tests.e2e.conftest import ARTIFACTS
-from tests.e2e.test_accessibility import _violations
+from tests.e2e.conftest import ARTIFACTS, serious_violations
 from tests.factories import PASSWORD
 
 MIN_TARGET = 44  # px, WCAG 2.5.5 (AAA) and the platforms' own guidance for a thumb
@@ -145,7 +144,7 @@ def test_on_a_phone_every_page_fits_and_the_bottom_bar_holds_five_big_shortcuts(
         )
         if covered:
             found.append("the end of the page is under the bottom bar")
-        found += _violations(page)
+        found += serious_violations(page)
         if found:
             problems[path] = found
     ctx.close()
@@ -161,7 +160,7 @@ def test_more_opens_the_other_places_and_escape_closes_it(live_server, browser, 
     organizations = page.locator(".more-menu").get_by_role("link", name="Organizations")
     assert organizations.is_visible()
     page.screenshot(path=str(ARTIFACTS / "layout-more-375px.png"))
-    assert _violations(page) == []
+    assert serious_violations(page) == []
     page.keyboard.press("Escape")
     assert not organizations.is_visible()
     assert page.evaluate("document.activeElement.closest('.more-menu') !== null")
@@ -203,7 +202,7 @@ def test_at_desktop_width_one_navigation_line_marks_the_section(live_server, bro
             other = page.locator("nav.nav-main > a:not([aria-current])").first
             if current.evaluate(style) == other.evaluate(style):
                 found.append("the current section looks like the others")
-        found += _violations(page)
+        found += serious_violations(page)
         if page.evaluate("document.documentElement.scrollWidth") > 1280:
             found.append("wider than the screen")
         if found:

@@ -6,8 +6,7 @@ import pytest
 
 from app.auth.service import create_user
 from app.demo import Sizes, generate
-from tests.e2e.conftest import ARTIFACTS
-from tests.e2e.test_accessibility import _violations
+from tests.e2e.conftest import ARTIFACTS, serious_violations
 from tests.factories import PASSWORD
 
 SMALL_TEAM = Sizes(
@@ -56,7 +55,7 @@ def _signed_in(browser, base, email, width, landing):
 
 def _look(page, name: str, width: int) -> list[str]:
     page.screenshot(path=str(ARTIFACTS / f"reports-{name}-{width}px.png"), full_page=True)
-    problems = _violations(page)
+    problems = serious_violations(page)
     if page.evaluate("document.documentElement.scrollWidth") > width:
         problems.append("wider than the screen")
     return problems
