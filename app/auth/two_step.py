@@ -114,10 +114,11 @@ def recovery_codes_left(session: Session, user: User) -> int:
 def enable(session: Session, user: User, secret: str, code: str) -> list[str]:
     """Turns two-step sign-in on once the app shows the right code; returns the recovery
     codes, which are shown this once."""
-    if not secret or _step_matching(secret, _digits(code), time.time()) is None:
+    step = _step_matching(secret, _digits(code), time.time()) if secret else None
+    if step is None:
         raise _refuse("code", N_("This code does not match. Type the 6 digits your app shows now."))
     user.totp_secret = secret
-    user.totp_last_step = _step_matching(secret, _digits(code), time.time())
+    user.totp_last_step = step
     session.add(user)
     codes = _new_recovery_codes(session, user)
     session.commit()

@@ -13,7 +13,7 @@ from app.core.errors import FormErrors
 from app.core.forms import FormData, checked
 from app.core.i18n import N_
 from app.core.ids import IdPath
-from app.core.templating import render
+from app.core.templating import render, saved_or_form
 
 public = APIRouter(include_in_schema=False)
 signed_in = APIRouter(include_in_schema=False)
@@ -156,26 +156,22 @@ def account_setup(request: Request, session: SessionDep, user: CurrentUser, form
     return _codes_page(request, codes, "/account#two-step")
 
 
-def _account_form_error(request, session, user, errors):
-    return _account_page(request, session, user, 400, errors=errors)
-
-
 @signed_in.post("/account/two-step/codes")
 def renew_codes(request: Request, session: SessionDep, user: CurrentUser, form: FormData):
     try:
         codes = two_step.new_recovery_codes(session, user, form.get("password", ""))
     except FormErrors as exc:
-        return _account_form_error(request, session, user, exc.fields)
+        return _account_page(request, session, user, 400, errors=exc.fields)
     return _codes_page(request, codes, "/account#two-step")
 
 
 @signed_in.post("/account/two-step/off")
 def turn_off(request: Request, session: SessionDep, user: CurrentUser, form: FormData):
-    try:
-        two_step.disable(session, user, form.get("password", ""))
-    except FormErrors as exc:
-        return _account_form_error(request, session, user, exc.fields)
-    return RedirectResponse("/account?saved=two-step#two-step", 303)
+    return saved_or_form(
+        lambda: two_step.disable(session, user, form.get("password", "")),
+        "/account?saved=two-step#two-step",
+        lambda errors: _account_page(request, session, user, errors=errors),
+    )
 
 
 @admin.post("/admin/users/{user_id}/two-step/off")

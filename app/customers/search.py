@@ -16,7 +16,7 @@ from app.core.text import fold
 RARE = 500  # at most this many matches: fetch them by id and sort them
 
 
-def few_matches(session: Session, query: str, archived: bool) -> list[int] | None:
+def few_matches(session: Session, query: str) -> list[int] | None:
     """The ids of the contacts containing the query when there are at most RARE, else
     None (many, a query too short for trigrams, or no index to ask)."""
     folded = fold(query).strip()

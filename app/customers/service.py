@@ -89,7 +89,7 @@ def organization_search_text(org: Organization) -> str:
 
 def _searched(session, stmt, model, query: str, archived: bool, cursor: str | None):
     """Live or archived records matching the folded query, after the cursor, in name order."""
-    few = few_matches(session, query, archived) if model is Contact and query.strip() else None
+    few = few_matches(session, query) if model is Contact and query.strip() else None
     live = model.archived_at.is_(None)
     if few is not None:
         stmt = stmt.where(model.id.in_(few))
