@@ -14,7 +14,7 @@ import re
 from dataclasses import dataclass
 from datetime import date
 
-from sqlalchemy import Integer, and_, case, column, func, literal_column, or_, text, true
+from sqlalchemy import and_, func, literal_column, or_, text
 from sqlmodel import Session, select
 
 from app.activities.models import Activity, FollowUp
@@ -24,8 +24,13 @@ from app.core.text import fold
 from app.customers.models import Contact, Organization
 from app.deals.models import DealContact
 
-# How many of my latest activities count as "recent".
+# How many of my latest activities count as "recent", of my open follow-ups as "soon".
 RECENT_ACTIVITIES = 200
+SOONEST_FOLLOW_UPS = 200
+# Names a walk reads at most before the full-text index is asked instead, and how many
+# contacts the index lists at most (a word rarer than the walks can find has few).
+WINDOW = 500
+RARE = 200
 PHONE_QUERY = re.compile(r"[\d\s().+/-]+")
 
 
@@ -89,52 +94,73 @@ def _tsquery(words: list[str]):
     return document.op("@@")(func.to_tsquery(literal_column("'simple'"), query))
 
 
-def _by_words(session: Session, words: list[str], columns):
-    """Contacts with a word starting with each of `words`, through the engine's full-text
-    index (migration 0010) and driven by it: the cost follows the matches, not the table."""
-    if session.get_bind().dialect.name == "sqlite":
-        found = (
-            text("SELECT rowid AS contact_id FROM contact_words WHERE contact_words MATCH :m")
-            .bindparams(m=_fts_match(words))
-            .columns(column("contact_id", Integer))
-            .subquery("words")
-        )
-        return select(*columns).select_from(found).join(Contact, Contact.id == found.c.contact_id)
-    found = _pg_matches(words).subquery("words")
-    return select(*columns).select_from(found).join(Contact, Contact.id == found.c.id)
+def _starts_word(word: str, searched):
+    """SQL: a word of the searched text starts with the word (as the full-text indexes
+    cut words: after a space or . @ - +), checked on the rows a walk reads."""
+    conditions = []
+    for spelling in _spellings(word):
+        escaped = _escape(spelling)
+        conditions.append(searched.like(f"{escaped}%", escape="\\"))
+        conditions += [searched.like(f"%{sep}{escaped}%", escape="\\") for sep in " .@-+"]
+    return or_(*conditions)
 
 
-def _pg_matches(words: list[str]):
-    """The ids whose words match, read from the GIN index first. OFFSET 0 keeps PostgreSQL
-    from folding this into the outer query, where it would rather walk the name index and
-    compute every contact's words to keep the order (a second per common prefix)."""
-    return select(Contact.id).where(_tsquery(words)).offset(0)
+def _next_prefix(prefix: str) -> str:
+    """The first text after every text starting with `prefix` (a range on the name index)."""
+    return prefix[:-1] + chr(ord(prefix[-1]) + 1)
 
 
-def _word_ids(session: Session, words: list[str]):
-    """The same as a condition, for a query driven by another index (my follow-ups)."""
-    if session.get_bind().dialect.name == "sqlite":
-        ids = text("SELECT rowid FROM contact_words WHERE contact_words MATCH :m")
-        return Contact.id.in_(ids.bindparams(m=_fts_match(words)).columns(column("rowid")))
-    return Contact.id.in_(_pg_matches(words))
-
-
-def _containing(session: Session, terms: list[str], columns):
-    """Contacts containing every term (each of three letters or more): through SQLite's
-    trigram index (migration 0012); elsewhere the caller's LIKE reads the contacts."""
-    if session.get_bind().dialect.name != "sqlite":
-        return select(*columns)
-    phrases = []
-    for term in terms:
-        quoted = " OR ".join('"' + v.replace('"', '""') + '"' for v in _inner_spellings(term))
-        phrases.append(f"({quoted})")
-    found = (
-        text("SELECT rowid AS contact_id FROM contact_trigrams WHERE contact_trigrams MATCH :m")
-        .bindparams(m=" AND ".join(phrases))
-        .columns(column("contact_id", Integer))
-        .subquery("inside")
+def _walk(session: Session, columns, scope, condition, limit: int, after=None):
+    """The first `limit` live contacts in name order meeting `condition`, reading at most
+    WINDOW names (from `after` on): bounded whatever the table holds."""
+    names = select(*columns).where(Contact.archived_at.is_(None), *scope)
+    if after is not None:
+        names = names.where(Contact.sort_key >= after[0], Contact.sort_key < after[1])
+    window = names.order_by(Contact.sort_key, Contact.id).limit(WINDOW).subquery("window")
+    # No ORDER BY outside: the window is read in name order and the limit stops it early
+    # (sorting again would read the whole window first). Rows are ordered by the caller.
+    stmt = (
+        select(*[window.c[c.key] for c in columns])
+        .select_from(window)
+        .where(condition(window.c.search_text))
+        .limit(limit)
     )
-    return select(*columns).select_from(found).join(Contact, Contact.id == found.c.contact_id)
+    return list(session.exec(stmt))
+
+
+def _probe(session: Session, words: list[str]) -> list[int]:
+    """At most RARE ids of contacts whose words start with `words`, from the engine's
+    full-text index (migration 0010): asked once the walks found too few, so the word is
+    rare and the index answers from a short list."""
+    if session.get_bind().dialect.name == "sqlite":
+        found = text("SELECT rowid FROM contact_words WHERE contact_words MATCH :m LIMIT :n")
+        return list(session.execute(found, {"m": _fts_match(words), "n": RARE}).scalars())
+    return list(session.exec(select(Contact.id).where(_tsquery(words)).limit(RARE)))
+
+
+def _inner_probe(session: Session, terms: list[str]) -> list[int]:
+    """At most RARE ids of contacts containing every term, from the trigram indexes
+    (SQLite 0012, PostgreSQL 0017)."""
+    if session.get_bind().dialect.name == "sqlite":
+        phrases = []
+        for term in terms:
+            quoted = " OR ".join('"' + v.replace('"', '""') + '"' for v in _inner_spellings(term))
+            phrases.append(f"({quoted})")
+        found = text("SELECT rowid FROM contact_trigrams WHERE contact_trigrams MATCH :m LIMIT :n")
+        return list(session.execute(found, {"m": " AND ".join(phrases), "n": RARE}).scalars())
+    live = Contact.archived_at.is_(None)
+    inside = [_contains(t, Contact.search_text) for t in terms]
+    return list(session.exec(select(Contact.id).where(live, *inside).limit(RARE)))
+
+
+def _by_ids(session: Session, columns, ids: list[int], scope, limit: int):
+    """The first `limit` by name of these live contacts (a few hundred at most)."""
+    if not ids:
+        return []
+    rows = session.exec(
+        select(*columns).where(Contact.id.in_(ids), Contact.archived_at.is_(None), *scope)
+    )
+    return sorted(rows, key=lambda r: (r.sort_key, r.id))[:limit]
 
 
 def _inner_spellings(term: str) -> list[str]:
@@ -144,15 +170,24 @@ def _inner_spellings(term: str) -> list[str]:
     return _spellings(term)
 
 
-def _contains(term: str):
-    return or_(
-        *[Contact.search_text.like(f"%{_escape(v)}%", escape="\\") for v in _inner_spellings(term)]
-    )
+def _contains(term: str, searched):
+    return or_(*[searched.like(f"%{_escape(v)}%", escape="\\") for v in _inner_spellings(term)])
 
 
 def _word_start(searched: str, words: list[str]) -> bool:
     present = re.split(r"[^\w]+", searched)
     return all(any(p.startswith(w) for p in present) for w in words)
+
+
+def _spelled_starts(words: list[str]):
+    """_word_start with a number's other spellings, as the full-text index matches."""
+    wanted = [tuple(_spellings(w)) for w in words]
+
+    def matches(searched: str) -> bool:
+        present = re.split(r"[^\w]+", searched)
+        return all(any(p.startswith(w) for p in present) for w in wanted)
+
+    return matches
 
 
 def find_contacts(
@@ -163,7 +198,7 @@ def find_contacts(
     words = _words(terms)
     if not words:
         return []
-    contains = and_(*[_contains(t) for t in terms])
+    contains = and_(*[_contains(t, Contact.search_text) for t in terms])
     live = Contact.archived_at.is_(None)
     columns = (Contact.id, Contact.search_text, Contact.sort_key)
     found: dict[int, tuple] = {}
@@ -173,17 +208,6 @@ def find_contacts(
             tier = 0 if _word_start(searched, words) else 1
             key = (tier, rank, order if 0 <= rank < 2 else 0, sort_key, contact_id)
             found[contact_id] = min(found.get(contact_id, key), key)
-
-    def my_follow_ups(matching):
-        """My open follow-ups' contacts, soonest due first."""
-        return session.exec(
-            select(*columns)
-            .join(FollowUp, FollowUp.contact_id == Contact.id)
-            .where(FollowUp.owner_id == user.id, FollowUp.done_at.is_(None), live, matching)
-            .group_by(*columns)
-            .order_by(func.min(FollowUp.due_on))
-            .limit(limit)
-        )
 
     if near is not None and (near.organization_id or near.deal_id):
         # The people of the organization or deal the entry was opened on, before anyone.
@@ -202,7 +226,23 @@ def find_contacts(
             ),
             -1,
         )
-    take(my_follow_ups(_word_ids(session, words)), 0)
+    # The people of my soonest open follow-ups, soonest first; the words are checked here
+    # on those few rows rather than by asking the index for everyone who matches.
+    soonest = (
+        select(FollowUp.contact_id, FollowUp.due_on)
+        .where(FollowUp.owner_id == user.id, FollowUp.done_at.is_(None))
+        .order_by(FollowUp.due_on, FollowUp.id)
+        .limit(SOONEST_FOLLOW_UPS)
+        .subquery()
+    )
+    due = session.exec(
+        select(*columns)
+        .join(soonest, soonest.c.contact_id == Contact.id)
+        .where(live)
+        .order_by(soonest.c.due_on)
+    )
+    starts = _spelled_starts(words)
+    take([r for r in due if starts(r.search_text)][: limit * 2], 0)
     # The people of my latest activities, latest first.
     recent = (
         select(Activity.contact_id, Activity.occurred_at)
@@ -223,46 +263,47 @@ def find_contacts(
         1,
     )
     # Then the contacts I look after, then everyone's, by name.
-    if max(map(len, words)) >= 3:
-        # Few contacts match a word of three letters: read them from the index and sort
-        # them, mine first, in one query.
-        others = case((Contact.owner_id == user.id, 2), else_=3)
-        rows = session.exec(
-            _by_words(session, words, (*columns, others))
-            .where(live)
-            .order_by(others, Contact.sort_key, Contact.id)
-            .limit(limit)
-        ).all()
-        for contact_id, searched, sort_key, rank in rows:
-            take([(contact_id, searched, sort_key)], rank)
-    else:
-        # Thousands match one or two letters: walk the name index and stop at the first.
-        by_name = (Contact.sort_key, Contact.id)
-        for rank, scope in ((2, Contact.owner_id == user.id), (3, true())):
-            take(
-                session.exec(
-                    select(*columns)
-                    .where(live, scope, _word_ids(session, words))
-                    .order_by(*by_name)
-                    .limit(limit)
-                ),
-                rank,
-            )
+    for rank, rows in _word_starts_by_name(session, user, words, columns, limit):
+        take(rows, rank)
     long_terms = [t for t in terms if len(t) >= 3]
     if sum(1 for key in found.values() if key[0] == 0) < limit and long_terms:
         # Too few word starts: letters inside words fill the list (three letters or more,
         # where an inner match means something).
-        take(
-            session.exec(
-                _containing(session, long_terms, columns)
-                .where(live, contains)
-                .order_by(Contact.sort_key)
-                .limit(limit)
-            ),
-            3,
-        )
+        inside = lambda searched: and_(*[_contains(t, searched) for t in terms])  # noqa: E731
+        rows = _walk(session, columns, (), inside, limit)
+        if len(rows) < limit:
+            probed = _inner_probe(session, long_terms)
+            rows = _merged(rows, _by_ids(session, columns, probed, (contains,), limit))
+        take(rows, 3)
     best = sorted(found, key=found.__getitem__)[:limit]
     return _described(session, user, best)
+
+
+def _word_starts_by_name(session: Session, user: User, words: list[str], columns, limit: int):
+    """(rank, rows): my contacts whose words start with `words`, then everyone's, each in
+    name order. Each costs what it finds, not what the table holds: names starting with
+    the first word come from a range of the name index, other word starts from a walk of
+    at most WINDOW names; when both find too few, the word is rare and the full-text index
+    lists its few contacts."""
+    starts = lambda searched: and_(*[_starts_word(w, searched) for w in words])  # noqa: E731
+    probed: list[int] | None = None
+    for rank, scope in ((2, (Contact.owner_id == user.id,)), (3, ())):
+        rows = _walk(session, columns, scope, starts, limit, after=_name_range(words[0]))
+        if len(rows) < limit:
+            rows = _merged(rows, _walk(session, columns, scope, starts, limit))
+        if len(rows) < limit:
+            probed = _probe(session, words) if probed is None else probed
+            rows = _merged(rows, _by_ids(session, columns, probed, scope, limit))
+        yield rank, sorted(rows, key=lambda r: (r.sort_key, r.id))[:limit]
+
+
+def _name_range(word: str) -> tuple[str, str]:
+    return word, _next_prefix(word)
+
+
+def _merged(first: list, more: list) -> list:
+    seen = {r.id for r in first}
+    return first + [r for r in more if r.id not in seen]
 
 
 def _described(session: Session, user: User, ids: list[int]) -> list[Suggestion]:
@@ -280,9 +321,8 @@ def _described(session: Session, user: User, ids: list[int]) -> list[Suggestion]
         select(FollowUp.contact_id, FollowUp.owner_id, FollowUp.what, FollowUp.due_on)
         # By contact (a few rows each), not by owner (all of mine); mine are kept below.
         .where(FollowUp.contact_id.in_(ids), FollowUp.done_at.is_(None))
-        .order_by(FollowUp.due_on.desc())
     )
-    for contact_id, owner_id, what, due_on in steps:
+    for contact_id, owner_id, what, due_on in sorted(steps, key=lambda s: s[3], reverse=True):
         if owner_id != user.id:
             continue
         # Descending, so the soonest is written last.

@@ -4,13 +4,17 @@ from datetime import date, datetime
 from typing import Literal
 
 from pydantic import ConfigDict
-from sqlalchemy import Index
+from sqlalchemy import Index, text
 from sqlmodel import Field, SQLModel
 
 from app.core.schema import MAX_ID, CleanInput, RecordId, utcnow
 
 KINDS = ("call", "meeting", "email", "note")
 VISIBILITIES = ("team", "private")
+
+
+# Open (not done) follow-ups, the ones every page reads.
+OPEN = text("done_at IS NULL")
 
 
 class ActivityBase(SQLModel):
@@ -47,6 +51,15 @@ class FollowUp(SQLModel, table=True):
     __tablename__ = "follow_up"
     __table_args__ = (
         Index("ix_follow_up_owner_open_due", "owner_id", "done_at", "due_on"),
+        # Open follow-ups in due order, without a sort on PostgreSQL (migration 0019).
+        Index(
+            "ix_follow_up_owner_open",
+            "owner_id",
+            "due_on",
+            "id",
+            sqlite_where=OPEN,
+            postgresql_where=OPEN,
+        ),
         Index("ix_follow_up_contact_open_due", "contact_id", "done_at", "due_on"),
     )
     id: int | None = Field(default=None, primary_key=True)

@@ -44,6 +44,12 @@ def _large(name: str) -> bool:
     return re.sub(r"_\d+$", "", name) in LARGE
 
 
+# A walk that reads at most a window of rows in name order (quick entry) costs its LIMIT.
+BOUNDED_WALK = re.compile(
+    r"ORDER BY [\w.]+sort_key, [\w.]+id\s+LIMIT \?(?: OFFSET \?)?\) AS window"
+)
+
+
 def _sqlite_scans(connection, sql, params) -> list[str]:
     details = [r[-1] for r in connection.exec_driver_sql("EXPLAIN QUERY PLAN " + sql, params)]
     found = []
@@ -58,7 +64,7 @@ def _sqlite_scans(connection, sql, params) -> list[str]:
         live = re.fullmatch(
             r"SEARCH (\w+) USING (?:COVERING )?INDEX \w+ \(archived_at=\?\)", detail
         )
-        if live and _large(live.group(1)) and filtered:
+        if live and _large(live.group(1)) and filtered and not BOUNDED_WALK.search(sql):
             found.append(f"walks every live row: {detail}")
     walked = [d for d in details if (m := re.match(r"SCAN (\w+)", d)) and _large(m.group(1))]
     if walked and any(d.startswith("USE TEMP B-TREE FOR ORDER BY") for d in details):
@@ -143,11 +149,21 @@ def busy_seller(session, seller, other_seller, make_org, make_contact, make_acti
 
 
 SEARCHES = ["/contacts?q=hel", "/contacts?q=h3%40d.test"]
+# Quick entry as typed: a common word, two words, digits, inner letters, a word no one has.
+LOOKUPS = [f"/quick/contacts?contact_query={q}" for q in ("hel", "hel du", "0612", "ura", "zzq")]
 
 
 @pytest.mark.parametrize(
     "page",
-    ["/today", "/contacts", *SEARCHES, "/organizations", "/organizations/{org}", "/deals/board"],
+    [
+        "/today",
+        "/contacts",
+        *SEARCHES,
+        *LOOKUPS,
+        "/organizations",
+        "/organizations/{org}",
+        "/deals/board",
+    ],
 )
 def test_a_sellers_page_reads_no_large_table_end_to_end(
     page, client_for, seller, busy_seller, connection, statements, request
