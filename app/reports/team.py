@@ -331,11 +331,21 @@ def _month(day: date) -> str:
     return f"{day.year:04d}-{day.month:02d}"
 
 
+def month_of(session: Session, day):
+    """SQL: the 'YYYY-MM' of a date column, so rows are grouped by month in the engine."""
+    if session.get_bind().dialect.name == "sqlite":
+        return func.strftime("%Y-%m", day)
+    return func.to_char(day, "YYYY-MM")
+
+
 def team_data(session: Session, start: date, end: date, today: date, loc) -> TeamData:
-    """Grouped queries over indexes; never a row per record, never a name (R3, R4)."""
-    won = session.exec(
+    """Grouped queries over indexes; never a row per record, never a name (R3, R4). Won
+    deals are summed by month in the engine: a row per month, seller, currency and tags,
+    read as plain tuples (tens of thousands of won deals make a few thousand rows)."""
+    month = month_of(session, Deal.won_on)
+    won = session.execute(
         select(
-            Deal.won_on,
+            month,
             Deal.owner_id,
             Deal.currency,
             Organization.tags,
@@ -343,8 +353,8 @@ def team_data(session: Session, start: date, end: date, today: date, loc) -> Tea
         )
         .outerjoin(Organization, Organization.id == Deal.organization_id)
         .where(Deal.status == "won", Deal.won_on >= start, Deal.won_on < end)
-        .group_by(Deal.won_on, Deal.owner_id, Deal.currency, Organization.tags)
-    ).all()
+        .group_by(month, Deal.owner_id, Deal.currency, Organization.tags)
+    )
     stages = session.exec(
         select(Stage).where(Stage.kind == "open").order_by(Stage.position, Stage.id)
     ).all()
@@ -363,7 +373,8 @@ def team_data(session: Session, start: date, end: date, today: date, loc) -> Tea
     for kind, *row in tallies:
         answers[kind].append(row)
     return TeamData(
-        won=[(_month(day), owner, cur, tags, amount) for day, owner, cur, tags, amount in won],
+        # PostgreSQL sums are Decimal.
+        won=[(m, owner, cur, tags, int(amount or 0)) for m, owner, cur, tags, amount in won],
         open=pipeline,
         answers=answers,
         stages=[(s.id, s.label(loc)) for s in stages],
@@ -387,7 +398,7 @@ def team_outcomes(
         today.replace(day=1),
         k,
         settings.max_share,
-        tuple(map(tuple, data.won)),
+        tuple(data.won),
         tuple(map(tuple, data.open)),
         tuple((kind, tuple(map(tuple, rows))) for kind, rows in sorted(data.answers.items())),
         tuple(data.stages),
