@@ -5,7 +5,7 @@ is private with it (R2): it exists only for its owner."""
 from dataclasses import dataclass
 from datetime import date, timedelta
 
-from sqlalchemy import and_, func, or_, update
+from sqlalchemy import and_, func, literal, or_, union_all, update
 from sqlmodel import Session, select
 
 from app.activities.models import Activity, FollowUp
@@ -89,6 +89,59 @@ def my_follow_ups(
         last = rows[limit - 1][0]
         page.next_cursor = encode_cursor(last.due_on.isoformat(), last.id)
     return page
+
+
+TODAY_SECTIONS = ("overdue", "today", "week")
+
+
+def today_sections(
+    session: Session, user: User, day: date, limit: int
+) -> tuple[dict[str, Page[FollowUpRow]], dict[str, int]]:
+    """Today's three sections, their first `limit` rows each and how many each holds, in
+    two round trips whatever the sections hold: each section's page of ids read from the
+    open follow-ups' index (one statement), then the counts of the sections that had
+    more than a page."""
+    require_records(user)
+    parts = [
+        select(FollowUp.id, literal(section).label("section"))
+        .where(
+            FollowUp.owner_id == user.id,
+            FollowUp.done_at.is_(None),
+            _section_filter(section, day),
+        )
+        .order_by(FollowUp.due_on, FollowUp.id)
+        .limit(limit + 1)
+        .subquery()
+        for section in TODAY_SECTIONS
+    ]
+    picked = union_all(*[select(p.c.id, p.c.section) for p in parts]).subquery("picked")
+    rows = session.exec(
+        select(FollowUp, Contact.name, Organization.name, picked.c.section)
+        .join(picked, picked.c.id == FollowUp.id)
+        .outerjoin(Contact, Contact.id == FollowUp.contact_id)
+        .outerjoin(Organization, Organization.id == FollowUp.organization_id)
+    ).all()
+    by_section: dict[str, list] = {section: [] for section in TODAY_SECTIONS}
+    for follow_up, contact, organization, section in rows:
+        by_section[section].append(FollowUpRow(follow_up, contact, organization))
+    pages, counts, fuller = {}, {}, []
+    for section, found in by_section.items():
+        found.sort(key=lambda r: (r.follow_up.due_on, r.follow_up.id))
+        pages[section] = page = Page(items=found[:limit])
+        counts[section] = len(page.items)
+        if len(found) > limit:
+            last = found[limit - 1].follow_up
+            page.next_cursor = encode_cursor(last.due_on.isoformat(), last.id)
+            fuller.append(section)
+    if fuller:
+        # execute, not exec: one counted section must still come back as a row.
+        totals = session.execute(
+            select(
+                *[func.count().filter(_section_filter(section, day)) for section in fuller]
+            ).where(FollowUp.owner_id == user.id, FollowUp.done_at.is_(None))
+        ).one()
+        counts.update(zip(fuller, totals, strict=True))
+    return pages, counts
 
 
 def get_follow_up(session: Session, user: User, follow_up_id: int) -> FollowUp:

@@ -15,7 +15,6 @@ from app.activities import follow_ups
 from app.activities.follow_ups import (
     DUE_HELP,
     FollowUpRow,
-    my_follow_ups,
     user_language,
 )
 from app.activities.models import Activity, ActivityCreate, ActivityUpdate, FollowUp
@@ -284,18 +283,7 @@ def today_for(session: Session, user: User, quote_wait_days: int = 7) -> Today:
     it holds, so the page stays short however busy the seller is."""
     require_records(user)
     day = user_today(user)
-    sections = {
-        section: my_follow_ups(session, user, section, limit=TODAY_ROWS, day=day)
-        for section in ("overdue", "today", "week")
-    }
-    counts = {
-        section: (
-            len(page.items)
-            if not page.next_cursor
-            else follow_ups.count_section(session, user, section, day)
-        )
-        for section, page in sections.items()
-    }
+    sections, counts = follow_ups.today_sections(session, user, day, TODAY_ROWS)
     return Today(
         day=day,
         overdue=sections["overdue"],
