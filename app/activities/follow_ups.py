@@ -230,19 +230,6 @@ def reschedule(session: Session, user: User, follow_up: FollowUp, when: str) -> 
     return follow_up
 
 
-def count_section(session: Session, user: User, section: str, day: date | None = None) -> int:
-    """How many of my open follow-ups a section holds: read from the owner's index."""
-    return session.exec(
-        select(func.count())
-        .select_from(FollowUp)
-        .where(
-            FollowUp.owner_id == user.id,
-            FollowUp.done_at.is_(None),
-            _section_filter(section, day or user_today(user)),
-        )
-    ).one()
-
-
 def answerable(
     session: Session, user: User, contact_id: int, follow_up_id: int | None = None
 ) -> FollowUp | None:
