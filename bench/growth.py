@@ -96,10 +96,12 @@ TARGETS = {
 }
 
 
-def _postgres_url(base: str, scale: int) -> str:
+def _postgres_url(base: str, scale: int, rebuild: bool = False) -> str:
     url = make_url(base).set(database=f"carnet_growth_{scale}x")
     admin = create_engine(url.set(database="postgres"), isolation_level="AUTOCOMMIT")
     with admin.connect() as conn:
+        if rebuild:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{url.database}" WITH (FORCE)'))
         exists = conn.execute(
             text("SELECT 1 FROM pg_database WHERE datname = :n"), {"n": url.database}
         ).first()
@@ -109,10 +111,10 @@ def _postgres_url(base: str, scale: int) -> str:
     return url.render_as_string(hide_password=False)
 
 
-def dataset_url(engine: str, scale: int, pg_base: str) -> str:
+def dataset_url(engine: str, scale: int, pg_base: str, rebuild: bool = False) -> str:
     if engine == "sqlite":
         return f"sqlite:///{DATA / f'growth-{scale}x.db'}"
-    return _postgres_url(pg_base, scale)
+    return _postgres_url(pg_base, scale, rebuild)
 
 
 def scenarios(engine, url):
@@ -311,7 +313,7 @@ def main() -> None:
             scale: time_pages(
                 engine_name,
                 scale,
-                dataset_url(engine_name, scale, args.database_url),
+                dataset_url(engine_name, scale, args.database_url, args.rebuild),
                 args.rebuild,
                 args.requests,
             )
