@@ -39,3 +39,30 @@ def test_a_process_without_smtp_leaves_the_digest_to_one_that_has_it(connection,
     assert _runner(connection, settings).claim() is None
     settings.smtp_host = "127.0.0.1"
     assert _runner(connection, settings).claim().kind == "digest"
+
+
+def test_an_idle_process_only_reads_and_opens_no_connection_out(
+    connection, engine, settings, monkeypatch
+):
+    """Nothing due: a claim is two indexed reads (`due_exists`), no write, no lease, no
+    HTTP client (the webhook client is built on the first delivery, then kept)."""
+    import httpx
+    from sqlalchemy import event
+
+    built = []
+    monkeypatch.setattr(httpx.Client, "__init__", lambda *a, **k: built.append(a))
+    statements = []
+
+    def note(conn, cursor, statement, parameters, context, executemany):
+        statements.append(statement.split(None, 1)[0].upper())
+
+    event.listen(engine, "before_cursor_execute", note)
+    try:
+        runner = _runner(connection, settings)
+        for _ in range(5):
+            assert runner.claim() is None
+    finally:
+        event.remove(engine, "before_cursor_execute", note)
+    assert built == []
+    assert statements and set(statements) <= {"SELECT", "SAVEPOINT", "RELEASE", "ROLLBACK"}
+    assert statements.count("SELECT") <= 5 * 2
