@@ -6,8 +6,13 @@ my recent activities, then the contacts I look after, then everyone else, by nam
 words must each start a word ("ben ng" is Benoît Nguyen). Digits match phone numbers
 whatever their spacing, and 06… also finds the same number written +33 6….
 
-Every query is bounded: my open follow-ups and my last activities are read through their
-owner indexes, and the team-wide step walks the name index and stops at the first matches.
+Every query is bounded, so the lookup costs what it finds, not what the team holds: my
+soonest open follow-ups and my latest activities (a few hundred) are read through their
+owner indexes and checked here; names starting with the first word are a range of the name
+index; other word starts come from a walk of at most WINDOW names; and a word too rare for
+those is listed by the full-text index, which answers a rare word from a short list. With
+very many matches the "everyone else" step shows the first by name among those it read,
+not necessarily the first of the whole team.
 """
 
 import re
