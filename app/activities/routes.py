@@ -15,6 +15,7 @@ from app.core.forms import FormData, local_path, parse_form
 from app.core.ids import IdQuery
 from app.core.ids import id_from as _id
 from app.core.templating import is_htmx, localizer_for, render, saved_or_form
+from app.core.text import clean_query
 from app.documents import service as documents
 
 router = APIRouter(include_in_schema=False)
@@ -69,7 +70,7 @@ def quick_contacts(
 ):
     """Suggestions for the quick-entry contact field (it sends its own name as the key, and
     the organization or deal it was opened on, whose people come first)."""
-    q = contact_query[:100]
+    q = clean_query(contact_query, 100)
     near = contact_lookup.Near(_id(organization_id), _id(deal_id))
     matches = contact_lookup.find_contacts(session, user, q, near=near)
     return render(request, "activities/_suggestions.html", {"matches": matches, "q": q})

@@ -7,6 +7,8 @@ from fastapi import Depends, Query
 from fastapi.security import HTTPBearer
 from pydantic import BaseModel
 
+from app.core.text import clean_query
+
 T = TypeVar("T")
 
 API_PREFIX = "/api/v1"
@@ -55,7 +57,7 @@ def list_query(
     limit: Annotated[int, Query(ge=1, le=100)] = 25,
     archived: bool = False,
 ) -> ListQuery:
-    return ListQuery(q, cursor, limit, archived)
+    return ListQuery(clean_query(q), cursor, limit, archived)
 
 
 ListQueryDep = Annotated[ListQuery, Depends(list_query)]

@@ -33,6 +33,8 @@ def decode_cursor(cursor: str | None, arity: int) -> list[Any] | None:
         return None
     if not isinstance(values, list) or len(values) != arity:
         return None
+    if any(isinstance(v, str) and "\x00" in v for v in values):
+        return None  # never ours (keys are folded), and PostgreSQL refuses a NUL
     return values
 
 

@@ -9,7 +9,7 @@ from annotated_types import Ge, Le
 from pydantic import BeforeValidator, field_validator
 from sqlmodel import SQLModel
 
-from app.core.text import strip_controls
+from app.core.text import one_line, strip_controls, trim
 
 # Named constraints let Alembic, SQLite batch mode and PostgreSQL agree on names.
 SQLModel.metadata.naming_convention = {
@@ -45,11 +45,19 @@ def _plain_decimal(value):
 MachineDecimal = Annotated[Decimal, BeforeValidator(_plain_decimal)]
 
 
+# The fields people write paragraphs in; every other text field is one line.
+MULTILINE = frozenset({"notes", "text", "lost_reason", "comment", "required_facts"})
+
+
 class CleanInput(SQLModel):
     """The base of every input model: text arrives without control characters or
-    surrounding spaces, whichever door it came through (page, API, import)."""
+    surrounding spaces (nor zero-width ones), one-line fields without line breaks, whichever
+    door it came through (page, API, import)."""
 
     @field_validator("*", mode="before")
     @classmethod
-    def _trim(cls, value):
-        return strip_controls(value).strip() if isinstance(value, str) else value
+    def _trim(cls, value, info):
+        if not isinstance(value, str):
+            return value
+        value = trim(strip_controls(value))
+        return value if info.field_name in MULTILINE else one_line(value)

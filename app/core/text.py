@@ -4,13 +4,26 @@ import re
 import unicodedata
 
 _SPACES = re.compile(r"\s+")
+_CONTROLS = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+# Letters Unicode does not decompose into a base letter and an accent, spelled as people
+# type them without the key (migration 0020 refolded what was stored before).
+_LETTERS = str.maketrans(
+    {"œ": "oe", "æ": "ae", "ø": "o", "ı": "i", "ł": "l", "đ": "d", "ð": "d", "þ": "th", "ħ": "h"}
+)
 
 
 def fold(text: str) -> str:
-    """'Hélène  DURAND' -> 'helene durand'. Ligatures and width variants fold too."""
-    decomposed = unicodedata.normalize("NFKD", text)
+    """'Hélène  DURAND' -> 'helene durand', 'Œdipe' -> 'oedipe'. Ligatures and width
+    variants fold too; control characters are spaces."""
+    decomposed = unicodedata.normalize("NFKD", _CONTROLS.sub(" ", text))
     stripped = "".join(c for c in decomposed if not unicodedata.combining(c))
-    return _SPACES.sub(" ", stripped.casefold()).strip()
+    return _SPACES.sub(" ", stripped.casefold().translate(_LETTERS)).strip()
+
+
+def clean_query(text: str, limit: int = 200) -> str:
+    """A search as typed into a box or a URL, at most `limit` characters, control characters
+    (a NUL above all: PostgreSQL refuses it in any string) read as spaces."""
+    return _CONTROLS.sub(" ", text[:limit])
 
 
 def phone_digits(phone: str) -> str:
@@ -36,6 +49,26 @@ def clean_tags(raw: str) -> str:
 def strip_controls(text: str) -> str:
     """Drops control characters (but keeps line breaks and tabs) that no form should carry."""
     return "".join(c for c in text if c in "\n\r\t" or unicodedata.category(c) != "Cc")
+
+
+def _invisible(c: str) -> bool:
+    return c.isspace() or unicodedata.category(c) == "Cf"
+
+
+def trim(text: str) -> str:
+    """Strips spaces and invisible format characters (zero-width space, BOM) from both ends:
+    a name of nothing but U+200B is empty. Inside a word they stay (joiners are spelling)."""
+    start, end = 0, len(text)
+    while start < end and _invisible(text[start]):
+        start += 1
+    while end > start and _invisible(text[end - 1]):
+        end -= 1
+    return text[start:end]
+
+
+def one_line(text: str) -> str:
+    """A name or an address on one line: line breaks and tabs pasted in become spaces."""
+    return re.sub(r"[\r\n\t\u2028\u2029]+", " ", text)
 
 
 # Someone's address at a domain with a dot: enough to catch "pas-un-email@" or a name

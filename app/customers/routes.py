@@ -6,6 +6,7 @@ from fastapi.responses import RedirectResponse
 from app.auth.deps import RECORDS, RecordUser, SessionDep
 from app.core.forms import FormData, parse_form
 from app.core.templating import render, render_list, saved_or_form
+from app.core.text import clean_query
 from app.customers import pages, service
 from app.customers.deps import ContactDep, OrganizationDep
 from app.customers.models import (
@@ -39,7 +40,7 @@ LISTS = {
 
 def _list_page(request, session, user, kind: str, q: str, cursor: str, archived: bool):
     lister, rows, targets = LISTS[kind]
-    q = q[:200]
+    q = clean_query(q)
     page = lister(session, user, query=q, cursor=cursor, archived=archived)
     context = {"page": page, "q": q, "archived": archived}
     return render_list(request, f"customers/{kind}.html", rows, targets, context)

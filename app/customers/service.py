@@ -205,6 +205,11 @@ def create_organization_with_contact(
     """A new organization and, when a name is given, its first person, in one transaction:
     the usual start with a new customer is one form, not two. The person's messages come
     back under `contact_<field>`."""
+    if any(v.strip() for v in person.values()) and not person.get("name", "").strip():
+        # An email typed without the person's name would otherwise be dropped without a word.
+        refused = FormErrors()
+        refused.add("contact_name", N_("Give the person's name, or clear their details."))
+        raise refused
     org = create_organization(session, user, data, commit=False)
     if person.get("name", "").strip():
         try:

@@ -8,6 +8,7 @@ from app.core.errors import Conflict, FormErrors
 from app.core.forms import FormData, MultipartData, checked, local_path
 from app.core.ids import id_from
 from app.core.templating import is_htmx, localizer_for, render, render_list, saved_or_form
+from app.core.text import clean_query
 from app.deals import forms, pages, queries, service
 from app.deals import stages as stage_list
 from app.deals.deps import DealDep, StageDep
@@ -50,7 +51,7 @@ def deal_list(
         "scope": scope if scope in queries.SCOPES else "mine",
         "stage_id": id_from(stage),
         "status": status if status in queries.STATUSES else "open",
-        "query": q[:200],
+        "query": clean_query(q),
         "sort": sort if sort in queries.SORTS else "recent",
     }
     context = pages.deal_list(session, user, filters, cursor)

@@ -74,6 +74,34 @@ def test_odd_urls_never_cause_a_server_error(client_for, seller, path):
     assert method(path).status_code < 500
 
 
+SEARCHES = [
+    "/contacts?q=",
+    "/organizations?q=",
+    "/deals?q=",
+    "/quick/contacts?contact_query=",
+    "/api/v1/contacts?q=",
+    "/api/v1/organizations?q=",
+    "/export/contacts.vcf?q=",
+]
+
+
+@pytest.mark.parametrize("search", SEARCHES)
+@pytest.mark.parametrize("typed", ["a%00b", "%00", "%01%1f%7f", "%22%27*%5E", "NEAR(a b)"])
+def test_a_search_for_control_characters_or_query_syntax_answers_normally(
+    client_for, seller, make_contact, search, typed
+):
+    make_contact("Anne Bernard", email="anne@bernard.test")
+    assert client_for(seller).get(search + typed).status_code == 200
+
+
+def test_a_cursor_carrying_a_nul_starts_from_the_top(client_for, seller, make_contact):
+    from app.core.pagination import encode_cursor
+
+    make_contact("Zoé Nul")
+    page = client_for(seller).get("/contacts", params={"cursor": encode_cursor("a\x00", 1)})
+    assert page.status_code == 200 and "Zoé Nul" in page.text
+
+
 def test_odd_login_input_never_causes_a_server_error(anon, seller):
     import re
 

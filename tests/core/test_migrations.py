@@ -111,3 +111,40 @@ def test_migrations_upgrade_a_populated_database(tmp_path):
         assert conn.execute(text("SELECT name FROM contact")).scalar_one() == "Zoé"
         assert conn.execute(text("PRAGMA foreign_keys")).scalar_one() == 1
     engine.dispose()
+
+
+def test_keys_saved_before_the_new_fold_are_refolded_by_the_upgrade(tmp_path):
+    """Names saved with œ, ø or ı before migration 0020 are found as typed without them."""
+    from alembic import command
+    from sqlalchemy import text
+
+    from app.core.db import alembic_config
+    from app.core.text import fold
+
+    url = f"sqlite:///{tmp_path / 'old.db'}"
+    cfg = alembic_config(url)
+    command.upgrade(cfg, "0019")
+    engine = make_engine(url)
+    stamp = "'2026-01-01 00:00:00'"
+    with Session(engine) as session:
+        for name, old_key in [("Œdipe", "œdipe"), ("Iğdır Øre", "ıgdır øre"), ("Zoé", "zoe")]:
+            session.execute(
+                text(
+                    "INSERT INTO contact (name, email, phone, title, tags, notes, language, "
+                    f"sort_key, search_text, created_at, updated_at) VALUES (:n, '', '', '', "
+                    f"'', '', '', :k, :k, {stamp}, {stamp})"
+                ),
+                {"n": name, "k": old_key},
+            )
+        session.commit()
+    engine.dispose()
+    command.upgrade(cfg, "head")
+    engine = make_engine(url)
+    with engine.connect() as conn:
+        rows = conn.execute(text("SELECT name, sort_key, search_text FROM contact")).all()
+        assert all(key == text_ == fold(name) for name, key, text_ in rows), rows
+        found = conn.execute(
+            text("SELECT rowid FROM contact_trigrams WHERE contact_trigrams MATCH '\"oedip\"'")
+        ).all()
+        assert len(found) == 1  # the search index followed
+    engine.dispose()

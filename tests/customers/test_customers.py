@@ -214,3 +214,53 @@ def test_a_search_finds_the_same_people_whether_few_or_many_match(
     # In name order, accents folded: "helena" before "helene".
     assert rows.index("Hélèna Martin") < rows.index("Hélène Adam") < rows.index("Hélène Zidane")
     assert "Marc Petit" not in rows and "Archivée" not in rows
+
+
+def test_a_persons_email_without_their_name_is_refused_not_dropped(client_for, seller, session):
+    from app.customers.models import Organization
+
+    r = client_for(seller).post(
+        "/organizations",
+        data={"name": "Cave Martin", "contact_email": "paul@cave.test", "contact_phone": "0601"},
+    )
+    assert r.status_code == 400
+    assert 'id="contact_name-error"' in r.text and 'value="paul@cave.test"' in r.text
+    assert (
+        session.exec(select(Organization).where(Organization.name == "Cave Martin")).first() is None
+    )
+
+
+@pytest.mark.parametrize(
+    ("name", "typed"),
+    [
+        ("Œdipe Roi", "oedipe"),
+        ("Søren Ørsted", "orsted"),
+        ("Iğdır Ticaret", "igdir"),
+        ("Łukasz", "lukasz"),
+    ],
+)
+def test_letters_without_a_separate_accent_are_found_as_typed_on_a_plain_keyboard(
+    client_for, seller, name, typed
+):
+    client = client_for(seller)
+    assert client.post("/contacts", data={"name": name}).status_code == 303
+    assert name in client.get("/contacts", params={"q": typed}).text
+    assert name in client.get("/quick/contacts", params={"contact_query": typed}).text
+    assert name in client.get("/contacts", params={"q": name.upper()}).text
+
+
+def test_a_name_of_invisible_characters_only_is_refused(client_for, seller, session):
+    r = client_for(seller).post("/contacts", data={"name": "\u200b\ufeff \u200b"})
+    assert r.status_code == 400 and 'id="name-error"' in r.text
+    assert session.exec(select(Contact).where(Contact.name.contains("\u200b"))).first() is None
+
+
+def test_a_line_break_pasted_into_a_name_becomes_a_space_but_notes_keep_theirs(
+    client_for, seller, session
+):
+    r = client_for(seller).post(
+        "/contacts", data={"name": "Anne\r\nMarie\u200b", "notes": "first line\nsecond line"}
+    )
+    assert r.status_code == 303
+    person = session.exec(select(Contact).where(Contact.name.startswith("Anne"))).one()
+    assert person.name == "Anne Marie" and person.notes == "first line\nsecond line"

@@ -12,6 +12,7 @@ from app.core.i18n import N_
 from app.core.ids import IdQuery
 from app.core.schema import utcnow
 from app.core.templating import render
+from app.core.text import clean_query
 from app.customers.deps import ContactDep
 from app.documents.deps import StoreDep
 from app.interop.exports import archive as export
@@ -44,7 +45,7 @@ def contacts_vcard(
     session: SessionDep, user: RecordUser, q: str = "", organization_id: IdQuery = None
 ):
     """The contacts a search shows (up to 1 000), as one file."""
-    contacts = vcard.contacts_for_export(session, user, q[:200], organization_id)
+    contacts = vcard.contacts_for_export(session, user, clean_query(q), organization_id)
     return _vcard_response(vcard.export_contacts(session, user, contacts), "contacts.vcf")
 
 
