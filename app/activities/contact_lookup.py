@@ -61,26 +61,43 @@ def _escape(text: str) -> str:
 
 
 def _terms(query: str) -> list[str]:
-    """The folded words typed; a phone number typed with spaces is one term of digits."""
+    """The folded words typed; a phone number typed with spaces is one term of digits,
+    marked "+" when it starts with a country code (+33 or 0033)."""
     query = query.strip()
     if PHONE_QUERY.fullmatch(query) and sum(c.isdigit() for c in query) >= 3:
-        return ["".join(c for c in query if c.isdigit())]
+        digits = "".join(c for c in query if c.isdigit())
+        if query.startswith("+"):
+            return ["+" + digits]
+        if digits.startswith("00") and len(digits) > 4:
+            return ["+" + digits[2:]]
+        return [digits]
     return fold(query).split()[:4]
 
 
 def _words(terms: list[str]) -> list[str]:
-    """The terms as the full-text indexes cut them: letters and digits only."""
-    return [w for t in terms for w in re.split(r"[^\w]+", t) if w]
+    """The terms as the full-text indexes cut them: letters and digits only (a number keeps
+    its country-code mark, which _spellings reads)."""
+    return [w for t in terms for w in ([t] if _international(t) else re.split(r"[^\w]+", t)) if w]
+
+
+def _international(word: str) -> bool:
+    return word.startswith("+") and word[1:].isdigit()
 
 
 def _spellings(word: str) -> list[str]:
     """A number as it may be stored: +33 6 12… typed finds 06 12… and +33 (0)6 12… too (the
-    country code is one to three digits; each is tried)."""
-    if not word.isdigit() or len(word) < 8 or word.startswith("0"):
+    country code is one to three digits; each is tried). Digits typed without + are taken
+    as a country code only when long enough to be a whole international number."""
+    if _international(word):
+        word, shortest = word[1:], 3
+    elif word.isdigit() and len(word) >= 8 and not word.startswith("0"):
+        shortest = 5
+    else:
         return [word]
     found = [word]
     for k in (1, 2, 3):
-        found += ["0" + word[k:], word[:k] + "0" + word[k:]]
+        if len(word) - k >= shortest:
+            found += ["0" + word[k:], word[:k] + "0" + word[k:]]
     return found
 
 
@@ -179,18 +196,20 @@ def _contains(term: str, searched):
     return or_(*[searched.like(f"%{_escape(v)}%", escape="\\") for v in _inner_spellings(term)])
 
 
-def _word_start(searched: str, words: list[str]) -> bool:
-    present = re.split(r"[^\w]+", searched)
-    return all(any(p.startswith(w) for p in present) for w in words)
-
-
 def _spelled_starts(words: list[str]):
-    """_word_start with a number's other spellings, as the full-text index matches."""
+    """Whether each word (or one of a number's spellings) starts a word of the searched
+    text, as the full-text index matches: a number typed +33 6 12 starts 06 12…."""
     wanted = [tuple(_spellings(w)) for w in words]
+    # 06 12 typed also starts +33 6 12… as stored: its digits after a country code.
+    national = [w[1:] for w in words if w.isdigit() and w.startswith("0") and len(w) >= 4]
 
     def matches(searched: str) -> bool:
         present = re.split(r"[^\w]+", searched)
-        return all(any(p.startswith(w) for p in present) for w in wanted)
+        if all(any(p.startswith(w) for p in present) for w in wanted):
+            return True
+        return bool(national) and any(
+            len(p) >= 10 and any(p[k:].startswith(national[0]) for k in (1, 2, 3)) for p in present
+        )
 
     return matches
 
@@ -208,9 +227,11 @@ def find_contacts(
     columns = (Contact.id, Contact.search_text, Contact.sort_key)
     found: dict[int, tuple] = {}
 
+    starts = _spelled_starts(words)
+
     def take(rows, rank: int) -> None:
         for order, (contact_id, searched, sort_key) in enumerate(rows):
-            tier = 0 if _word_start(searched, words) else 1
+            tier = 0 if starts(searched) else 1
             key = (tier, rank, order if 0 <= rank < 2 else 0, sort_key, contact_id)
             found[contact_id] = min(found.get(contact_id, key), key)
 
@@ -246,7 +267,6 @@ def find_contacts(
         .where(live)
         .order_by(soonest.c.due_on)
     )
-    starts = _spelled_starts(words)
     take([r for r in due if starts(r.search_text)][: limit * 2], 0)
     # The people of my latest activities, latest first.
     recent = (

@@ -70,7 +70,7 @@ def quick_contacts(
 ):
     """Suggestions for the quick-entry contact field (it sends its own name as the key, and
     the organization or deal it was opened on, whose people come first)."""
-    q = clean_query(contact_query, 100)
+    q = clean_query(contact_query, 100).strip()
     near = contact_lookup.Near(_id(organization_id), _id(deal_id))
     matches = contact_lookup.find_contacts(session, user, q, near=near)
     return render(request, "activities/_suggestions.html", {"matches": matches, "q": q})

@@ -133,3 +133,30 @@ def test_an_international_number_finds_the_same_number_written_nationally(
     assert _names(client, "+33 6 12 34 56 78") == ["Zorglub National"]
     assert _names(client, "+33 6 11 22 33 44") == ["Élodie Parenthèse"]
     assert _names(client, "06 11 22 33 44") == ["Élodie Parenthèse"]
+
+
+def test_the_start_of_an_international_number_finds_it_written_nationally(
+    client_for, seller, contact_of
+):
+    contact_of(seller, "Paul Mobile", phone="06 12 34 56 78")
+    contact_of(seller, "Rita Abroad", phone="+33 6 12 98 76 54")
+    contact_of(seller, "Inès Inside", phone="01 45 06 12 00")  # 0612 inside, not at the start
+    client = client_for(seller)
+    for typed in ("+33 6 12", "0033 6 12", "+33612"):
+        assert sorted(_names(client, typed)[:2]) == ["Paul Mobile", "Rita Abroad"], typed
+    assert _names(client, "0033 6 12 98") == ["Rita Abroad"]
+
+
+def test_a_number_that_starts_with_the_digits_comes_before_one_that_contains_them(
+    client_for, seller, contact_of
+):
+    contact_of(seller, "Aaron Inside", phone="01 45 07 55 00")
+    contact_of(seller, "Zoé Start", phone="07 55 12 34 56")
+    contact_of(seller, "Rita Abroad", phone="+33 7 55 98 76 54")
+    # Both numbers that start with 07 55 (one stored +33 7 55) before the one containing it.
+    assert _names(client_for(seller), "07 55") == ["Zoé Start", "Rita Abroad", "Aaron Inside"]
+
+
+def test_a_query_of_spaces_offers_nothing_to_create(client_for, seller):
+    page = client_for(seller).get("/quick/contacts", params={"contact_query": "   "}).text
+    assert "data-create" not in page
