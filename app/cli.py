@@ -10,6 +10,7 @@ from app.core.config import get_settings
 def _serve(args) -> int:
     import uvicorn
 
+    from app.core.serving import serve_workers
     from app.core.startup import StartupError, check_all
 
     settings = get_settings()
@@ -20,8 +21,7 @@ def _serve(args) -> int:
     check_all(settings)
     host, port = args.host or settings.host, args.port or settings.port
     print(f"Carnet on http://{host}:{port} ({workers} worker{'s' if workers > 1 else ''})")
-    uvicorn.run(
-        "app.main:create_app",
+    options = dict(
         factory=True,
         host=host,
         port=port,
@@ -30,6 +30,10 @@ def _serve(args) -> int:
         log_level="info",
         timeout_graceful_shutdown=10,
     )
+    if workers == 1:
+        uvicorn.run("app.main:create_app", **options)
+    else:
+        serve_workers(uvicorn.Config("app.main:create_app", **options))
     return 0
 
 

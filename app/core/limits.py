@@ -97,7 +97,8 @@ class BodySizeLimit:
 
 
 class RequestGate:
-    """At most `size` requests inside the app at once; the others wait their turn here.
+    """At most `size` requests inside the app at once (until their answer starts); the
+    others wait their turn here.
 
     Routes and their dependencies run in a pool of threads, one hop each. Past that many
     requests in flight, a request that holds SQLite's write lock could wait for a thread
@@ -117,8 +118,26 @@ class RequestGate:
             self.gate = asyncio.Semaphore(self.size)
             limiter = anyio.to_thread.current_default_thread_limiter()
             limiter.total_tokens = max(limiter.total_tokens, self.size + 16)
-        async with self.gate:
-            await self.app(scope, receive, send)
+        # The slot is given back once the answer starts: a page is sent whole by then, and a
+        # download streaming to a slow phone must not keep others from being served.
+        await self.gate.acquire()
+        held = True
+
+        def give_back() -> None:
+            nonlocal held
+            if held:
+                held = False
+                self.gate.release()
+
+        async def releasing_send(message):
+            if message["type"] == "http.response.start":
+                give_back()
+            await send(message)
+
+        try:
+            await self.app(scope, receive, releasing_send)
+        finally:
+            give_back()
 
 
 def install(app, settings) -> None:
