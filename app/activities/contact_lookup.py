@@ -18,6 +18,7 @@ not necessarily the first of the whole team.
 import re
 from dataclasses import dataclass
 from datetime import date
+from typing import NamedTuple
 
 from sqlalchemy import and_, func, literal_column, or_, text
 from sqlmodel import Session, select
@@ -37,6 +38,14 @@ SOONEST_FOLLOW_UPS = 200
 WINDOW = 500
 RARE = 200
 PHONE_QUERY = re.compile(r"[\d\s().+/-]+")
+
+
+class Found(NamedTuple):
+    """A contact a step read, as every step reads it (the `columns` of find_contacts)."""
+
+    id: int
+    search_text: str
+    sort_key: str
 
 
 @dataclass
@@ -179,10 +188,13 @@ def _by_ids(session: Session, columns, ids: list[int], scope, limit: int):
     """The first `limit` by name of these live contacts (a few hundred at most)."""
     if not ids:
         return []
-    rows = session.exec(
-        select(*columns).where(Contact.id.in_(ids), Contact.archived_at.is_(None), *scope)
-    )
-    return sorted(rows, key=lambda r: (r.sort_key, r.id))[:limit]
+    # The conditions are read as a column, not filtered on: in a WHERE beside the ids they
+    # let SQLite walk a seller's whole name index (owner_id, live) instead of taking the few
+    # rows by id (measured: 29 ms against 0.5 at 5× the bench data).
+    keep = and_(Contact.archived_at.is_(None), *scope).label("keep")
+    rows = session.exec(select(*columns, keep).where(Contact.id.in_(ids)))
+    kept = sorted((r for r in rows if r.keep), key=lambda r: (r.sort_key, r.id))[:limit]
+    return [Found(*r._tuple()[:-1]) for r in kept]
 
 
 def _inner_spellings(term: str) -> list[str]:
