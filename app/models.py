@@ -7,7 +7,7 @@ from app.core.app_settings import AppSetting
 from app.core.jobs import Job
 from app.core.outbox import Webhook, WebhookDelivery
 from app.customers.models import Contact, Organization
-from app.deals.models import Deal, DealContact, Stage
+from app.deals.models import Deal, DealContact, RevenueTally, Stage
 from app.documents.models import DatabaseFile, DatabaseFileChunk, Document, DocumentVersion
 from app.interop.calendar.models import CalendarFeed
 from app.interop.imports.models import ImportFile, ImportJob, ImportRecord
@@ -46,6 +46,7 @@ __all__ = [
     "SurveyResponse",
     "SurveyTally",
     "PipelineSnapshot",
+    "RevenueTally",
     "User",
     "Webhook",
     "WebhookDelivery",

@@ -194,7 +194,7 @@ def _by_ids(session: Session, columns, ids: list[int], scope, limit: int):
     keep = and_(Contact.archived_at.is_(None), *scope).label("keep")
     rows = session.exec(select(*columns, keep).where(Contact.id.in_(ids)))
     kept = sorted((r for r in rows if r.keep), key=lambda r: (r.sort_key, r.id))[:limit]
-    return [Found(*r._tuple()[:-1]) for r in kept]
+    return [Found(*tuple(r)[:-1]) for r in kept]
 
 
 def _inner_spellings(term: str) -> list[str]:

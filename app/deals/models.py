@@ -124,6 +124,21 @@ class Deal(DealBase, table=True):
     furthest_position: int = 0
 
 
+class RevenueTally(SQLModel, table=True):
+    """Won revenue pre-summed by month, seller, currency and the organization's tags, kept
+    by database triggers on every write of a deal or of an organization's tags (migration
+    0021), whichever code path writes: the team's revenue tables read a few hundred rows of
+    this instead of every won deal. Never shown per seller (R4)."""
+
+    __tablename__ = "revenue_tally"
+    month: str = Field(primary_key=True, max_length=7)
+    seller_id: int = Field(primary_key=True)
+    currency: str = Field(primary_key=True, max_length=3)
+    tags: str = Field(primary_key=True, max_length=500)
+    amount_minor: int = Field(default=0, sa_type=BigInteger)
+    deals: int = 0
+
+
 class DealContact(SQLModel, table=True):
     __tablename__ = "deal_contact"
     deal_id: int = Field(foreign_key="deal.id", primary_key=True)
