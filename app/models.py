@@ -7,7 +7,7 @@ from app.core.app_settings import AppSetting
 from app.core.jobs import Job
 from app.core.outbox import Webhook, WebhookDelivery
 from app.customers.models import Contact, Organization
-from app.deals.models import Deal, DealContact, RevenueTally, Stage
+from app.deals.models import Deal, DealContact, RevenueTally, Stage, StageTally
 from app.documents.models import DatabaseFile, DatabaseFileChunk, Document, DocumentVersion
 from app.interop.calendar.models import CalendarFeed
 from app.interop.imports.models import ImportFile, ImportJob, ImportRecord
@@ -47,6 +47,7 @@ __all__ = [
     "SurveyTally",
     "PipelineSnapshot",
     "RevenueTally",
+    "StageTally",
     "User",
     "Webhook",
     "WebhookDelivery",

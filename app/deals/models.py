@@ -139,6 +139,18 @@ class RevenueTally(SQLModel, table=True):
     deals: int = 0
 
 
+class StageTally(SQLModel, table=True):
+    """Deals and their amounts by stage, seller and currency, kept by the same triggers:
+    the board's column totals, mine or the team's, read a few rows of this."""
+
+    __tablename__ = "stage_tally"
+    stage_id: int = Field(primary_key=True)
+    seller_id: int = Field(primary_key=True)
+    currency: str = Field(primary_key=True, max_length=3)
+    deals: int = 0
+    amount_minor: int = Field(default=0, sa_type=BigInteger)
+
+
 class DealContact(SQLModel, table=True):
     __tablename__ = "deal_contact"
     deal_id: int = Field(foreign_key="deal.id", primary_key=True)

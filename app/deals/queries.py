@@ -28,6 +28,7 @@ from app.deals.models import (
     Deal,
     DealContact,
     Stage,
+    StageTally,
 )
 from app.deals.stages import list_stages, quote_stage_ids
 
@@ -47,8 +48,10 @@ def owner_name(session: Session, deal: Deal) -> str:
 
 def deal_counts_by_stage(session: Session) -> dict[int, int]:
     """For the admin's stage page: how many deals each stage holds (a team total)."""
-    rows = session.exec(select(Deal.stage_id, func.count()).group_by(Deal.stage_id))
-    return {stage_id: count for stage_id, count in rows}
+    rows = session.exec(
+        select(StageTally.stage_id, func.sum(StageTally.deals)).group_by(StageTally.stage_id)
+    )
+    return {stage_id: int(count) for stage_id, count in rows if count}
 
 
 def form_values(deal: Deal) -> dict[str, str]:
@@ -302,17 +305,24 @@ class Column:
 
 def board(session: Session, user: User, scope: str = "mine") -> list[Column]:
     """A column per stage with its first cards, its deal count and its totals per currency.
-    Bounded: at most 8 stages x 20 cards; totals come from a covering index."""
+    Bounded: at most 8 stages x 20 cards; totals come from the stage tally the database
+    keeps (migration 0021), a row per stage, seller and currency however many deals."""
     require_records(user)
     stages = list_stages(session)
     mine = scope != "team"
-    totals = select(Deal.stage_id, Deal.currency, func.count(), func.sum(Deal.amount_minor))
+    totals = select(
+        StageTally.stage_id,
+        StageTally.currency,
+        func.sum(StageTally.deals),
+        func.sum(StageTally.amount_minor),
+    )
     if mine:
-        totals = totals.where(Deal.owner_id == user.id)
+        totals = totals.where(StageTally.seller_id == user.id)
     columns = {s.id: Column(stage=s, cards=[]) for s in stages}
     for stage_id, currency, count, total in session.exec(
-        totals.group_by(Deal.stage_id, Deal.currency)
+        totals.group_by(StageTally.stage_id, StageTally.currency)
     ):
+        count = int(count or 0)  # PostgreSQL sums are Decimal
         column = columns.get(stage_id)
         if column:
             column.count += count

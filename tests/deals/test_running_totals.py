@@ -1,5 +1,6 @@
-"""The revenue tally (migration 0021) always equals the sum of the won deals, whatever
-writes them: the board, a form, an organization's new tags, a hand-over, plain SQL."""
+"""The running totals (migration 0021) always equal what they sum, whatever writes the
+deals: the board, a form, an organization's new tags, a hand-over, plain SQL. The revenue
+tally against the won deals, the stage tally against every deal by stage."""
 
 import random
 from datetime import date
@@ -40,6 +41,23 @@ def _sums(session) -> tuple[dict, dict]:
     return direct, kept
 
 
+STAGED = """
+    SELECT stage_id, owner_id, currency, count(*), sum(coalesce(amount_minor, 0))
+    FROM deal GROUP BY 1, 2, 3
+"""
+STAGE_TALLY = "SELECT stage_id, seller_id, currency, deals, amount_minor FROM stage_tally"
+
+
+def _stage_sums(session) -> tuple[dict, dict]:
+    direct = {tuple(r[:3]): (r[3], int(r[4])) for r in session.execute(text(STAGED))}
+    kept = {
+        tuple(r[:3]): (r[3], int(r[4]))
+        for r in session.execute(text(STAGE_TALLY))
+        if r[3] != 0 or r[4] != 0
+    }
+    return direct, kept
+
+
 def test_winning_on_the_board_and_retagging_the_customer_move_the_revenue(
     client_for, seller, make_org, make_deal, stage_by_key, session
 ):
@@ -73,11 +91,17 @@ def test_the_tally_equals_the_won_deals_after_any_mix_of_writes(
 ):
     rng = random.Random(14)
     won, lead = stage_by_key("won"), stage_by_key("lead")
+    qualified = stage_by_key("qualified")
     orgs = [make_org(f"Org {i}", tags=rng.choice(["", "vip", "bakery"])) for i in range(4)]
     deals = [
         make_deal(f"Deal {i}", organization_id=rng.choice(orgs).id, owner=seller) for i in range(12)
     ]
-    for step in range(60):
+    users = {seller.id: seller, other_seller.id: other_seller}
+
+    def deal_owner(deal):
+        return users[deal.owner_id]
+
+    for step in range(80):
         deal = rng.choice(deals)
         session.refresh(deal)
         action = rng.randrange(6)
@@ -86,12 +110,16 @@ def test_the_tally_equals_the_won_deals_after_any_mix_of_writes(
             move = DealMove(
                 stage_id=won.id, amount=Decimal(rng.randint(1, 9000)), expected_close_on=day
             )
-            service.move_deal(session, seller, deal, move)
-        elif action == 1 and deal.status == "won":
-            service.move_deal(session, seller, deal, DealMove(stage_id=lead.id))
+            service.move_deal(session, deal_owner(deal), deal, move)
+        elif action == 1:
+            stage = rng.choice([lead, qualified])
+            service.move_deal(session, deal_owner(deal), deal, DealMove(stage_id=stage.id))
         elif action == 2:  # a new amount or month, written by any path
             session.execute(
-                text("UPDATE deal SET won_amount_minor = :a, won_on = :d WHERE id = :i"),
+                text(
+                    "UPDATE deal SET won_amount_minor = :a, amount_minor = :a, won_on = :d "
+                    "WHERE id = :i"
+                ),
                 {"a": rng.randint(0, 10**9), "d": date(2026, rng.randint(1, 12), 1), "i": deal.id},
             )
         elif action == 3:  # hand-over to a colleague
@@ -118,4 +146,6 @@ def test_the_tally_equals_the_won_deals_after_any_mix_of_writes(
         session.commit()
         direct, kept = _sums(session)
         assert kept == direct, (step, action)
-    assert direct  # some revenue was counted along the way
+        staged, kept = _stage_sums(session)
+        assert kept == staged, (step, action)
+    assert direct and len(staged) > 2  # revenue and several stages were counted on the way
