@@ -4,7 +4,7 @@ sections. Deals are shared inside the team (R1), hidden from pure managers (R5).
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
-from sqlalchemy import and_, func, or_
+from sqlalchemy import and_, func, or_, union_all
 from sqlmodel import Session, select
 
 from app.auth.models import User
@@ -328,14 +328,21 @@ def board(session: Session, user: User, scope: str = "mine") -> list[Column]:
             column.count += count
             if total:
                 column.totals.append((currency, int(total)))
+    # Each column's latest cards, read from its index, in one statement for all columns.
+    firsts = []
     for column in columns.values():
         if not column.count:
             continue
-        stmt = _rows_select().where(Deal.stage_id == column.stage.id)
+        first = select(Deal.id).where(Deal.stage_id == column.stage.id)
         if mine:
-            stmt = stmt.where(Deal.owner_id == user.id)
-        stmt = stmt.order_by(Deal.updated_at.desc()).limit(CARDS_PER_COLUMN)
-        column.cards = [DealRow(*r) for r in session.exec(stmt)]
+            first = first.where(Deal.owner_id == user.id)
+        first = first.order_by(Deal.updated_at.desc()).limit(CARDS_PER_COLUMN).subquery()
+        firsts.append(select(first.c.id))
+    if firsts:
+        picked = union_all(*firsts).subquery("picked")
+        rows = session.exec(_rows_select().join(picked, picked.c.id == Deal.id))
+        for row in sorted((DealRow(*r) for r in rows), key=lambda r: r.updated_at, reverse=True):
+            columns[row.stage_id].cards.append(row)
     return [columns[s.id] for s in stages]
 
 
