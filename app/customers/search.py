@@ -1,33 +1,114 @@
-"""Which contacts a search of the list means, read from the engine's trigram index when
-they are few: an email address, a phone number, a rare surname is found without walking
-every live contact. When many contacts match, walking the names in order finds a page
-sooner, so the list does that as before.
+"""Which contacts a page of the list's search shows, found without reading every contact.
 
-SQLite keeps an FTS5 trigram table (migration 0012), asked here first. PostgreSQL gets a
-trigram GIN index when the pg_trgm extension could be created (migration 0017) and its
-planner, which knows from its statistics how common the letters are, picks between that
-index and the walk by itself: asking first cost a common search ("mar") more than it saved."""
+Matches are listed in name order. Where they are dense among the first names (a common
+"mar"), walking the name index and keeping those that match finds a page at once; where
+they start late or are rare ("zoe" is mostly Zoé, at the end; an email address matches
+one), that walk would read nearly every contact. So the walk is bounded (WALK names from
+the cursor) and, when it comes back short, the engine's trigram index lists the matches
+and the engine sorts those: SQLite's FTS5 trigram table (migration 0012), PostgreSQL's
+pg_trgm GIN index (migration 0017). Each way costs what it finds, not what the team has.
+"""
 
-from sqlalchemy import text
+from sqlalchemy import and_, literal_column, or_, select, text
 from sqlmodel import Session
 
-from app.core.text import fold
+from app.core.text import fold, like_pattern
+from app.customers.models import Contact
 
-RARE = 500  # at most this many matches: fetch them by id and sort them
+WALK = 6000  # names read in order before the trigram index is asked instead
+RARE = 500  # SQLite: at most this many listed by the index, sorted without walking
 
 
-def few_matches(session: Session, query: str) -> list[int] | None:
-    """The ids of the contacts containing the query when there are at most RARE, else
-    None (many, a query too short for trigrams, or no index to ask)."""
+def page_ids(
+    session: Session, query: str, after: tuple[str, int] | None, n: int
+) -> list[int] | None:
+    """The ids of the first `n` live contacts matching the query after the cursor, in name
+    order; None when the query is too short for trigrams or no trigram index is there (then
+    the list walks the names as before)."""
     folded = fold(query).strip()
     if len(folded) < 3:
         return None
-    if session.get_bind().dialect.name == "sqlite":
-        ids = session.execute(
-            text("SELECT rowid FROM contact_trigrams WHERE contact_trigrams MATCH :m LIMIT :n"),
-            {"m": '"' + folded.replace('"', '""') + '"', "n": RARE + 1},
+    pattern = like_pattern(query)
+    live = [Contact.archived_at.is_(None)]
+    if after:
+        key, last_id = after
+        live.append(
+            or_(Contact.sort_key > key, and_(Contact.sort_key == key, Contact.id > last_id))
+        )
+    if _rare(session, folded):
+        return _indexed(session, folded, pattern, live, n)
+    window = (
+        select(Contact.id, Contact.sort_key, Contact.search_text)
+        .where(*live)
+        .order_by(Contact.sort_key, Contact.id)
+        .limit(WALK)
+        .subquery("window")
+    )
+    found = list(
+        session.execute(
+            select(window.c.id).where(window.c.search_text.like(pattern, escape="\\")).limit(n)
         ).scalars()
+    )
+    if len(found) == n:
+        return found
+    # Short: either the walk reached the last name (then that is all) or the rest is far.
+    read = session.execute(select(window.c.id).offset(WALK - 1).limit(1)).first()
+    if read is None or not _has_trigrams(session):
+        return found if read is None else None
+    return _indexed(session, folded, pattern, live, n)
+
+
+_TRIGRAMS: dict[str, bool] = {}  # per database URL: asked once per process
+
+
+def _has_trigrams(session: Session) -> bool:
+    """SQLite always has its trigram table; PostgreSQL when pg_trgm could be installed
+    (migration 0017). Without it the list walks the names as it always did."""
+    bind = session.get_bind()
+    if bind.dialect.name == "sqlite":
+        return True
+    url = str(getattr(bind, "engine", bind).url)
+    if url not in _TRIGRAMS:
+        found = session.execute(
+            text("SELECT 1 FROM pg_indexes WHERE indexname = 'ix_contact_search_trgm'")
+        ).first()
+        _TRIGRAMS[url] = found is not None
+    return _TRIGRAMS[url]
+
+
+def _rare(session: Session, folded: str) -> bool:
+    """SQLite: whether the trigram table lists at most RARE contacts (an email address, a
+    phone number, a rare surname), which are then sorted rather than walked to. PostgreSQL's
+    planner knows that from its statistics and walks only a few names first."""
+    if session.get_bind().dialect.name != "sqlite":
+        return False
+    listed = text(
+        "SELECT count(*) FROM (SELECT rowid FROM contact_trigrams "
+        "WHERE contact_trigrams MATCH :m LIMIT :n)"
+    )
+    m = '"' + folded.replace('"', '""') + '"'
+    return session.execute(listed, {"m": m, "n": RARE + 1}).scalar() <= RARE
+
+
+def _indexed(session: Session, folded: str, pattern: str, live: list, n: int) -> list[int]:
+    """The first `n` matches in name order, the index listing them and the engine sorting."""
+    matching = Contact.search_text.like(pattern, escape="\\")
+    if session.get_bind().dialect.name == "sqlite":
+        listed = text("SELECT rowid FROM contact_trigrams WHERE contact_trigrams MATCH :m")
+        listed = listed.bindparams(m='"' + folded.replace('"', '""') + '"')
+        # The unary + keeps SQLite off the name indexes: the listed rows by id, then sorted.
+        stmt = (
+            select(Contact.id)
+            .where(Contact.id.in_(listed.columns(rowid=Contact.id.type)), matching)
+            .where(literal_column("+contact.archived_at").is_(None), *live[1:])
+            .order_by(literal_column("+contact.sort_key"), Contact.id)
+        )
     else:
-        return None
-    found = list(ids)
-    return found if len(found) <= RARE else None
+        # Ordered by an expression no index gives, PostgreSQL takes the trigram index and
+        # sorts what it lists, instead of walking the names hoping for an early match.
+        stmt = (
+            select(Contact.id)
+            .where(*live, matching)
+            .order_by(Contact.sort_key.concat(""), Contact.id)
+        )
+    return list(session.execute(stmt.limit(n)).scalars())

@@ -24,7 +24,7 @@ from app.customers.models import (
     OrganizationCreate,
     OrganizationUpdate,
 )
-from app.customers.search import few_matches
+from app.customers.search import page_ids
 
 # Both keys live in one index; PostgreSQL caps an index entry near 2 700 bytes, and a
 # character may take 4, so they are kept short. Searching past 400 characters is moot.
@@ -87,23 +87,36 @@ def organization_search_text(org: Organization) -> str:
     return fold(" ".join(p for p in parts if p))[:SEARCH_TEXT_CHARS]
 
 
-def _searched(session, stmt, model, query: str, archived: bool, cursor: str | None):
-    """Live or archived records matching the folded query, after the cursor, in name order."""
-    few = few_matches(session, query) if model is Contact and query.strip() else None
+def _searched(
+    session,
+    stmt,
+    model,
+    query: str,
+    archived: bool,
+    cursor: str | None,
+    limit: int | None = None,
+    indexed: bool = True,
+):
+    """Live or archived records matching the folded query, after the cursor, in name order.
+    A search of live contacts takes its page's ids from app/customers/search.py (`indexed`
+    off when the statement narrows the contacts further, as to one organization's)."""
+    after = decode_cursor(cursor, 2)
+    if after:
+        after = (str(after[0]), cursor_int(after[1]) or 0)
     live = model.archived_at.is_(None)
-    if few is not None:
-        stmt = stmt.where(model.id.in_(few))
+    ids = None
+    if model is Contact and indexed and not archived and query.strip():
+        ids = page_ids(session, query, after, clamp_limit(limit, 25) + 1)
+    if ids is not None:
+        stmt = stmt.where(model.id.in_(ids))
         if session.get_bind().dialect.name == "sqlite":
-            # Without statistics SQLite would still walk the live names in order; the unary
-            # + keeps it off those indexes: the few rows by id, then sorted.
+            # The unary + keeps SQLite off the name indexes: the page's rows by id, sorted.
             live = literal_column("+contact.archived_at").is_(None)
     stmt = stmt.where(model.archived_at.is_not(None) if archived else live)
     if query.strip():
         stmt = stmt.where(model.search_text.like(like_pattern(query), escape="\\"))
-    after = decode_cursor(cursor, 2)
     if after:
-        key = str(after[0])
-        last_id = cursor_int(after[1]) or 0
+        key, last_id = after
         stmt = stmt.where(
             or_(model.sort_key > key, and_(model.sort_key == key, model.id > last_id))
         )
@@ -354,7 +367,7 @@ def list_contacts(
         stmt = stmt.where(Contact.organization_id == organization_id)
     return _page(
         session,
-        _searched(session, stmt, Contact, query, archived, cursor),
+        _searched(session, stmt, Contact, query, archived, cursor, limit, organization_id is None),
         limit,
         lambda r: ContactRow(r[0], r[1], r[2], r[3], r[4], r[5], r[6], r[7] is not None),
         lambda r: (r[8], r[0]),
@@ -373,7 +386,16 @@ def list_full(
     stmt = select(model)
     if organization_id is not None:
         stmt = stmt.where(model.organization_id == organization_id)
-    stmt = _searched(session, stmt, model, query.q, query.archived, query.cursor or None)
+    stmt = _searched(
+        session,
+        stmt,
+        model,
+        query.q,
+        query.archived,
+        query.cursor or None,
+        query.limit,
+        organization_id is None,
+    )
     return _page(session, stmt, query.limit, _whole, _record_key)
 
 

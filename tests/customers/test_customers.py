@@ -192,14 +192,17 @@ def test_an_organization_alone_still_takes_one_form(client_for, seller):
     assert r.status_code == 303
 
 
-@pytest.mark.parametrize("rare", [500, 2])
-def test_a_search_finds_the_same_people_whether_few_or_many_match(
-    client_for, seller, make_contact, make_org, rare, monkeypatch
+@pytest.mark.parametrize(("walk", "rare"), [(6000, 0), (2, 0), (6000, 500)])
+def test_a_search_finds_the_same_people_whether_walked_or_listed_by_the_index(
+    client_for, seller, make_contact, make_org, walk, rare, monkeypatch, session
 ):
-    """Few matches are fetched by id from the trigram index and sorted; many are found by
-    walking the names in order. Both give the same list, archived people left out."""
+    """Matches near the first names are found by walking the names in order; when a short
+    walk finds too few, the trigram index lists them and the engine sorts them. Both give
+    the same list, page after page, archived people left out."""
     from app.customers import search
+    from app.customers.service import list_contacts
 
+    monkeypatch.setattr(search, "WALK", walk)
     monkeypatch.setattr(search, "RARE", rare)
     for name in ("Hélène Zidane", "Hélène Adam", "Hélèna Martin", "Marc Petit"):
         make_contact(name)
@@ -214,6 +217,14 @@ def test_a_search_finds_the_same_people_whether_few_or_many_match(
     # In name order, accents folded: "helena" before "helene".
     assert rows.index("Hélèna Martin") < rows.index("Hélène Adam") < rows.index("Hélène Zidane")
     assert "Marc Petit" not in rows and "Archivée" not in rows
+    names, cursor = [], None
+    for _ in range(4):
+        page = list_contacts(session, seller, query="hélè", cursor=cursor, limit=1)
+        names += [c.name for c in page.items]
+        cursor = page.next_cursor
+        if not cursor:
+            break
+    assert names == ["Hélèna Martin", "Hélène Adam", "Hélène Zidane"]
 
 
 def test_a_persons_email_without_their_name_is_refused_not_dropped(client_for, seller, session):
