@@ -10,3 +10,17 @@ app = FastAPI()
 @app.get("/", response_class=HTMLResponse)
 def page() -> str:
     return "<!doctype html><title>floor</title><p>Hello</p>"
+
+
+if __name__ == "__main__":
+    # Served as `carnet serve --workers 2` serves Carnet: a listening socket per worker.
+    import argparse
+
+    import uvicorn
+
+    from app.core.serving import serve_workers
+
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--port", type=int, required=True)
+    port = parser.parse_args().port
+    serve_workers(uvicorn.Config("bench.floor:app", host="127.0.0.1", port=port, workers=2))

@@ -238,8 +238,11 @@ def _worker_rss_mib(pid: int) -> list[float]:
     for child in children.stdout.split():
         try:
             status = Path(f"/proc/{child}/status").read_text()
+            command = Path(f"/proc/{child}/cmdline").read_bytes()
         except OSError:
             continue
+        if b"resource_tracker" in command:
+            continue  # multiprocessing's helper, not a worker
         sizes.append(round(int(re.search(r"VmRSS:\s+(\d+)", status).group(1)) / 1024, 1))
     return sizes
 
@@ -255,11 +258,8 @@ def wrk(url: str, seconds: float, headers: dict) -> float:
     return float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
 
 
-UVICORN = ["--workers", "2", "--host", "127.0.0.1", "--proxy-headers", "--log-level", "info"]
-
-
 def throughput(engine_name: str, url: str, seconds: float) -> None:
-    floor, floor_base = _start([sys.executable, "-m", "uvicorn", "bench.floor:app", *UVICORN], {})
+    floor, floor_base = _start([sys.executable, "-m", "bench.floor"], {})
     try:
         wrk(floor_base + "/", 2, {})
         floor_rps = wrk(floor_base + "/", seconds, {})

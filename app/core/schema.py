@@ -59,5 +59,6 @@ class CleanInput(SQLModel):
     def _trim(cls, value, info):
         if not isinstance(value, str):
             return value
-        value = trim(strip_controls(value))
-        return value if info.field_name in MULTILINE else one_line(value)
+        if info.field_name not in MULTILINE:
+            value = one_line(value)  # before controls go: a pasted VT or NEL is a break too
+        return trim(strip_controls(value))

@@ -9,7 +9,10 @@ connections across them. The rest — restarting a dead worker, stopping on a si
 giving up when a worker cannot start — is uvicorn's supervisor, given one socket per worker.
 """
 
+import contextlib
+import ctypes
 import os
+import signal
 import socket
 import sys
 
@@ -23,12 +26,28 @@ from uvicorn.supervisors.multiprocess import Multiprocess, Process, logger
 ARENAS = {"MALLOC_ARENA_MAX": "2"}
 
 
+class Worker(Process):
+    """A worker that ends with its supervisor: killed with SIGKILL, the supervisor cannot
+    stop its workers, and they would go on holding the port (Linux's parent-death signal)."""
+
+    def target(self, sockets=None) -> None:  # pragma: no cover - runs in the worker
+        # Not on Linux: the supervisor's own shutdown still stops the workers.
+        with contextlib.suppress(OSError, AttributeError):
+            ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
+        if os.getppid() == 1:
+            return  # the supervisor died before the signal was asked for
+        super().target(sockets)
+
+
+PR_SET_PDEATHSIG = 1
+
+
 class SocketPerWorker(Multiprocess):
     """uvicorn's supervisor, with worker i serving sockets[i] (and its replacement too)."""
 
     def init_processes(self) -> None:
         for sock in self.sockets:
-            process = Process(self.config, [sock])
+            process = Worker(self.config, [sock])
             process.start()
             self.processes.append(process)
 
@@ -37,7 +56,7 @@ class SocketPerWorker(Multiprocess):
         for idx, old in enumerate(self.processes):
             if self.should_exit.is_set():
                 return
-            new = Process(self.config, [self.sockets[idx]])
+            new = Worker(self.config, [self.sockets[idx]])
             new.start()
             if not new.wait_until_ready(self.config.timeout_worker_healthcheck, self.should_exit):
                 new.kill()
@@ -62,7 +81,7 @@ class SocketPerWorker(Multiprocess):
             if self.should_exit.is_set():
                 return
             logger.info(f"Worker [{process.pid}] died, starting another")
-            self.processes[idx] = Process(self.config, [self.sockets[idx]])
+            self.processes[idx] = Worker(self.config, [self.sockets[idx]])
             self.processes[idx].start()
 
 

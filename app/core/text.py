@@ -51,8 +51,15 @@ def strip_controls(text: str) -> str:
     return "".join(c for c in text if c in "\n\r\t" or unicodedata.category(c) != "Cc")
 
 
+# Letters and marks that print as nothing (Hangul fillers, the blank braille cell, the
+# grapheme joiner, variation selectors): a name of only these is as empty as one of spaces.
+_BLANKS = frozenset(
+    "\u115f\u1160\u3164\uffa0\u2800\u034f" + "".join(map(chr, range(0xFE00, 0xFE10)))
+)
+
+
 def _invisible(c: str) -> bool:
-    return c.isspace() or unicodedata.category(c) == "Cf"
+    return c.isspace() or c in _BLANKS or unicodedata.category(c) == "Cf"
 
 
 def trim(text: str) -> str:
@@ -66,9 +73,14 @@ def trim(text: str) -> str:
     return text[start:end]
 
 
+_BREAK = "\t\n\x0b\x0c\r\x85\u2028\u2029"
+# A run of spaces holding at least one line break or tab: one space instead.
+_BREAKS = re.compile(f"[ {_BREAK}]*[{_BREAK}][ {_BREAK}]*")
+
+
 def one_line(text: str) -> str:
     """A name or an address on one line: line breaks and tabs pasted in become spaces."""
-    return re.sub(r"[\r\n\t\u2028\u2029]+", " ", text)
+    return _BREAKS.sub(" ", text)
 
 
 # Someone's address at a domain with a dot: enough to catch "pas-un-email@" or a name

@@ -275,3 +275,15 @@ def test_a_line_break_pasted_into_a_name_becomes_a_space_but_notes_keep_theirs(
     assert r.status_code == 303
     person = session.exec(select(Contact).where(Contact.name.startswith("Anne"))).one()
     assert person.name == "Anne Marie" and person.notes == "first line\nsecond line"
+
+
+@pytest.mark.parametrize("blank", ["\u3164", "\u2800", "\u034f\ufe0f", "\u115f \u200b"])
+def test_a_name_of_letters_that_print_as_nothing_is_refused(client_for, seller, blank):
+    assert client_for(seller).post("/contacts", data={"name": blank}).status_code == 400
+
+
+def test_every_kind_of_pasted_line_break_in_a_name_is_one_space(client_for, seller, session):
+    r = client_for(seller).post("/contacts", data={"name": " Jean\x85Paul \n\n Vertical\x0bTab "})
+    assert r.status_code == 303
+    person = session.exec(select(Contact).where(Contact.name.startswith("Jean"))).one()
+    assert person.name == "Jean Paul Vertical Tab"

@@ -130,5 +130,50 @@ def test_a_download_stalled_by_a_slow_client_does_not_hold_the_request_slots(tmp
         )
         assert stalled.recv(12) == b"HTTP/1.1 200"  # started, then never read again
         time.sleep(1)
-        assert httpx.get(url + "/login", timeout=5).status_code == 200
+        assert httpx.get(url + "/login", timeout=5).status_code in (200, 303)
         stalled.close()
+
+
+def test_workers_end_when_their_supervisor_is_killed(tmp_path):
+    """kill -9 of the supervisor: its workers go too, and the port is free again."""
+    with serve(_env(tmp_path), workers=2) as url:
+        _all_started(url)
+        workers = _workers(url)
+        os.kill(url.process.pid, signal.SIGKILL)
+        url.process.wait(10)
+        deadline = time.monotonic() + 15
+        while any(Path(f"/proc/{pid}").exists() for pid in workers):
+            status = [
+                Path(f"/proc/{p}/stat").read_text().split()[2]
+                for p in workers
+                if Path(f"/proc/{p}/stat").exists()
+            ]
+            if all(s == "Z" for s in status):
+                break
+            assert time.monotonic() < deadline, "workers outlived their supervisor"
+            time.sleep(0.2)
+        host, port = url.removeprefix("http://").split(":")
+        with socket.socket() as probe:
+            probe.bind((host, int(port)))
+
+
+def test_clients_trickling_their_bodies_in_hold_no_request_slot(tmp_path):
+    """With one slot, a client sending its form a few bytes at a time does not stop the
+    next request (it waited for the whole body before)."""
+    env = _env(tmp_path) | {"CARNET_MAX_CONCURRENT_REQUESTS": "1"}
+    with serve(env) as url:
+        host, port = url.removeprefix("http://").split(":")
+        slow = []
+        for _ in range(3):
+            conn = socket.create_connection((host, int(port)), timeout=10)
+            conn.sendall(
+                b"POST /login HTTP/1.1\r\nHost: c\r\n"
+                b"Content-Type: application/x-www-form-urlencoded\r\nContent-Length: 5000\r\n\r\n"
+                b"email=" + b"a" * 100
+            )
+            slow.append(conn)
+        time.sleep(0.5)
+        assert httpx.get(url + "/healthz", timeout=5).status_code == 200
+        assert httpx.get(url + "/login", timeout=5).status_code in (200, 303)
+        for conn in slow:
+            conn.close()
