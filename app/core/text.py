@@ -47,8 +47,13 @@ def clean_tags(raw: str) -> str:
 
 
 def strip_controls(text: str) -> str:
-    """Drops control characters (but keeps line breaks and tabs) that no form should carry."""
+    """Drops control characters that no form should carry; line breaks and tabs stay (a
+    vertical tab, form feed or NEL pasted from another system is a line break)."""
+    text = text.translate(_OTHER_BREAKS)
     return "".join(c for c in text if c in "\n\r\t" or unicodedata.category(c) != "Cc")
+
+
+_OTHER_BREAKS = str.maketrans({"\x0b": "\n", "\x0c": "\n", "\x85": "\n"})
 
 
 # Letters and marks that print as nothing (Hangul fillers, the blank braille cell, the
