@@ -97,7 +97,7 @@ def _create_user(args) -> int:
 
 
 def _demo(args) -> int:
-    from app.demo import load_demo
+    from app.demo import DEMO_SIZES, load_demo
 
     with _session() as session:
         try:
@@ -105,7 +105,11 @@ def _demo(args) -> int:
         except ValueError as exc:
             print(f"carnet: {exc}", file=sys.stderr)
             return 2
-    print("Demo data loaded: 200 organizations, 1000 contacts, 3000 activities, 150 deals.")
+    size = DEMO_SIZES
+    print(
+        f"Demo data loaded: {size.organizations} organizations, {size.contacts} contacts, "
+        f"{size.activities} activities, {size.deals} deals."
+    )
     print("Log in at http://127.0.0.1:8000 with one of these accounts:")
     for email, password, roles in accounts:
         print(f"  {email:28} {password:22} {roles}")

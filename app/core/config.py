@@ -75,8 +75,7 @@ class Settings(BaseSettings):
     # Requests worked on at once per process; the next ones queue (app/core/limits.py).
     # Python runs one at a time anyway: more only makes them fight for it and hold more
     # memory (measured at 5× the bench data: 24 → 4 took a worker from 157 to 137 MiB and
-    # Today from 130 to 146 req/s). A request waiting for its body or sending its answer
-    # holds no slot.
+    # Today from 130 to 146 req/s). A request sending its answer holds no slot.
     max_concurrent_requests: int = 4
     db_max_overflow: int = 5
     # Lower in tests only: hashing cost is a security setting, not a tuning knob.

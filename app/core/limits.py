@@ -134,20 +134,8 @@ class RequestGate:
                 give_back()
             await send(message)
 
-        async def waiting_receive():
-            # A client trickling its body in must not hold a slot while it does: two dozen
-            # such sockets would otherwise stop the server for everyone.
-            nonlocal held
-            if not held:
-                return await receive()
-            give_back()
-            message = await receive()
-            await self.gate.acquire()
-            held = True
-            return message
-
         try:
-            await self.app(scope, waiting_receive, releasing_send)
+            await self.app(scope, receive, releasing_send)
         finally:
             give_back()
 

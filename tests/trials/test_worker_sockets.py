@@ -155,25 +155,3 @@ def test_workers_end_when_their_supervisor_is_killed(tmp_path):
         host, port = url.removeprefix("http://").split(":")
         with socket.socket() as probe:
             probe.bind((host, int(port)))
-
-
-def test_clients_trickling_their_bodies_in_hold_no_request_slot(tmp_path):
-    """With one slot, a client sending its form a few bytes at a time does not stop the
-    next request (it waited for the whole body before)."""
-    env = _env(tmp_path) | {"CARNET_MAX_CONCURRENT_REQUESTS": "1"}
-    with serve(env) as url:
-        host, port = url.removeprefix("http://").split(":")
-        slow = []
-        for _ in range(3):
-            conn = socket.create_connection((host, int(port)), timeout=10)
-            conn.sendall(
-                b"POST /login HTTP/1.1\r\nHost: c\r\n"
-                b"Content-Type: application/x-www-form-urlencoded\r\nContent-Length: 5000\r\n\r\n"
-                b"email=" + b"a" * 100
-            )
-            slow.append(conn)
-        time.sleep(0.5)
-        assert httpx.get(url + "/healthz", timeout=5).status_code == 200
-        assert httpx.get(url + "/login", timeout=5).status_code in (200, 303)
-        for conn in slow:
-            conn.close()
