@@ -63,8 +63,8 @@ def test_a_burst_of_connections_is_spread_over_every_worker(tmp_path):
             client.close()
     # 16 connections hashed over two sockets: each worker holds some (one in 32 768 odds
     # of all on one by chance; with one shared socket, one worker took all 16 here).
+    # (Not an exact sum: a worker's own sockets, its database's above all, come and go.)
     assert all(n > 0 for n in gained.values()), gained
-    assert sum(gained.values()) == 16
 
 
 def test_workers_keep_to_two_malloc_arenas(tmp_path):
