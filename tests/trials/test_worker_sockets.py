@@ -75,6 +75,9 @@ def test_workers_keep_to_two_malloc_arenas(tmp_path):
 
 def test_a_killed_worker_is_replaced_and_no_request_fails(tmp_path):
     with serve(_env(tmp_path), workers=2) as url:
+        # Both started first: a worker killed before its startup line would leave the count
+        # short of three for good (one clean-clone run killed it that early).
+        _all_started(url)
         first, second = _workers(url)
         os.kill(first, signal.SIGKILL)
         deadline = time.monotonic() + 30
