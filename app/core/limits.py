@@ -3,6 +3,7 @@ a declared Content-Length over the limit is refused unread, a streamed body is c
 and refused as soon as it passes the limit."""
 
 import asyncio
+import tempfile
 
 import anyio.to_thread
 from starlette.exceptions import HTTPException
@@ -96,9 +97,62 @@ class BodySizeLimit:
             await too_large_response(Request(scope), exc)(scope, receive, send)
 
 
+# A body is held in memory up to this size, then spooled to a temporary file: an upload
+# read before its turn costs disk, not memory.
+SPOOL_BYTES = 1024 * 1024
+REPLAY_CHUNK = 64 * 1024
+
+
+async def read_body(receive):
+    """The whole request body, read as it comes: (file, size), or None if the client left.
+
+    Read before the request takes a slot, so a client trickling its body in (a phone on a
+    bad network, or a slow-loris attack) holds only its own connection."""
+    body = tempfile.SpooledTemporaryFile(max_size=SPOOL_BYTES)  # noqa: SIM115 (the gate closes it)
+    try:
+        while True:
+            message = await receive()
+            if message["type"] == "http.disconnect":
+                body.close()
+                return None
+            body.write(message.get("body", b""))
+            if not message.get("more_body", False):
+                size = body.tell()
+                body.seek(0)
+                return body, size
+    except BaseException:
+        body.close()  # refused as too large, or cancelled
+        raise
+
+
+def replaying(body, size: int, receive):
+    """A `receive` that hands the app the body already read, then the client's own events
+    (a disconnect, while a response streams)."""
+
+    async def replay():
+        if body.closed:
+            return await receive()
+        chunk = body.read(REPLAY_CHUNK)
+        more = body.tell() < size
+        if not more:
+            body.close()
+        return {"type": "http.request", "body": chunk, "more_body": more}
+
+    return replay
+
+
+def _has_body(scope) -> bool:
+    for name, value in scope["headers"]:
+        if name == b"content-length":
+            return value not in (b"0", b"")
+        if name == b"transfer-encoding":
+            return True
+    return False
+
+
 class RequestGate:
-    """At most `size` requests inside the app at once (until their answer starts); the
-    others wait their turn here.
+    """At most `size` requests inside the app at once (from their body fully read until
+    their answer starts); the others wait their turn here.
 
     Routes and their dependencies run in a pool of threads, one hop each. Past that many
     requests in flight, a request that holds SQLite's write lock could wait for a thread
@@ -118,6 +172,16 @@ class RequestGate:
             self.gate = asyncio.Semaphore(self.size)
             limiter = anyio.to_thread.current_default_thread_limiter()
             limiter.total_tokens = max(limiter.total_tokens, self.size + 16)
+        if _has_body(scope):
+            # Only a whole body gets a slot: a slot is never held waiting on the network
+            # (24 trickling logins kept every page, /healthz included, waiting).
+            read = await read_body(receive)
+            if read is None:
+                return  # the client left before it finished sending
+            body = read[0]
+            receive = replaying(*read, receive)
+        else:
+            body = None
         # The slot is given back once the answer starts: a page is sent whole by then, and a
         # download streaming to a slow phone must not keep others from being served.
         await self.gate.acquire()
@@ -138,6 +202,8 @@ class RequestGate:
             await self.app(scope, receive, releasing_send)
         finally:
             give_back()
+            if body is not None:
+                body.close()  # a body the app did not read (a refused login, a redirect)
 
 
 def install(app, settings) -> None:
