@@ -26,6 +26,7 @@ from sqlmodel import Session, select
 from app.activities.models import Activity, FollowUp
 from app.auth.models import User
 from app.core.access import require_records
+from app.core.phones import national_digits
 from app.core.text import fold
 from app.customers.models import Contact, Organization
 from app.deals.models import DealContact
@@ -198,13 +199,20 @@ def _by_ids(session: Session, columns, ids: list[int], scope, limit: int):
 
 
 def _inner_spellings(term: str) -> list[str]:
-    if term.isdigit() and term.startswith("0") and len(term) >= 4:
+    if _national(term):
         # A national number (06 12…) is stored by some as +33 6 12…: drop the trunk 0.
         return [term, term[1:]]
     return _spellings(term)
 
 
 def _contains(term: str, searched):
+    if _national(term):
+        # 06 12… typed: the number as typed anywhere, or without its trunk 0 right after a
+        # country code of one to three digits starting a word (+33 6 12… stored as 336 12…),
+        # not anywhere: 0799 is not the 799 inside +33 6 79 98….
+        rest = _escape(term[1:])
+        after_code = [searched.like(f"% {'_' * k}{rest}%", escape="\\") for k in (1, 2, 3)]
+        return or_(searched.like(f"%{_escape(term)}%", escape="\\"), *after_code)
     return or_(*[searched.like(f"%{_escape(v)}%", escape="\\") for v in _inner_spellings(term)])
 
 
@@ -213,14 +221,40 @@ def _spelled_starts(words: list[str]):
     text, as the full-text index matches: a number typed +33 6 12 starts 06 12…."""
     wanted = [tuple(_spellings(w)) for w in words]
     # 06 12 typed also starts +33 6 12… as stored: its digits after a country code.
-    national = [w[1:] for w in words if w.isdigit() and w.startswith("0") and len(w) >= 4]
+    national = [w[1:] for w in words if _national(w)]
 
     def matches(searched: str) -> bool:
         present = re.split(r"[^\w]+", searched)
         if all(any(p.startswith(w) for p in present) for w in wanted):
             return True
-        return bool(national) and any(
-            len(p) >= 10 and any(p[k:].startswith(national[0]) for k in (1, 2, 3)) for p in present
+        return bool(national) and any(_after_code(p).startswith(national[0]) for p in present)
+
+    return matches
+
+
+def _national(term: str) -> bool:
+    """A national number as typed: 06 12…, whose trunk 0 an international spelling drops."""
+    return term.isdigit() and term.startswith("0") and len(term) >= 4
+
+
+def _after_code(word: str) -> str:
+    """An international number's digits after its country calling code ("" for others)."""
+    if len(word) < 8 or not word.isdigit():
+        return ""
+    return national_digits(word) or ""
+
+
+def _really_contains(terms: list[str]):
+    """Checks here what SQL could only approximate: a national number typed finds the same
+    number stored with a country code only after a real calling code (0799 is +33 7 99…,
+    not the +33 6 79 98… whose digits 336 could be read as a code)."""
+    national = [t for t in terms if _national(t)]
+
+    def matches(searched: str) -> bool:
+        present = re.split(r"[^\w]+", searched)
+        return all(
+            t in searched or any(_after_code(p).startswith(t[1:]) for p in present)
+            for t in national
         )
 
     return matches
@@ -240,9 +274,12 @@ def find_contacts(
     found: dict[int, tuple] = {}
 
     starts = _spelled_starts(words)
+    really = _really_contains(terms)
 
     def take(rows, rank: int) -> None:
         for order, (contact_id, searched, sort_key) in enumerate(rows):
+            if not really(searched):
+                continue
             tier = 0 if starts(searched) else 1
             key = (tier, rank, order if 0 <= rank < 2 else 0, sort_key, contact_id)
             found[contact_id] = min(found.get(contact_id, key), key)

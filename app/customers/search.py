@@ -12,11 +12,29 @@ pg_trgm GIN index (migration 0017). Each way costs what it finds, not what the t
 from sqlalchemy import and_, literal_column, or_, select, text
 from sqlmodel import Session
 
+from app.core.phones import number_spellings
 from app.core.text import fold, like_pattern
 from app.customers.models import Contact
 
 WALK = 6000  # names read in order before the trigram index is asked instead
 RARE = 500  # SQLite: at most this many listed by the index, sorted without walking
+
+
+def spellings(query: str) -> list[str]:
+    """The folded texts a search looks for: what was typed, and for a phone number its other
+    spellings (app/core/phones.py)."""
+    folded = fold(query).strip()
+    return [folded] + [s for s in number_spellings(query) if s != folded]
+
+
+def matching(column, query: str):
+    """SQL: the searched text holds one of the query's spellings."""
+    return or_(*[column.like(like_pattern(s), escape="\\") for s in spellings(query)])
+
+
+def _match(words: list[str]) -> str:
+    """An FTS5 query for any of these texts, each a phrase."""
+    return " OR ".join('"' + w.replace('"', '""') + '"' for w in words)
 
 
 def page_ids(
@@ -25,18 +43,17 @@ def page_ids(
     """The ids of the first `n` live contacts matching the query after the cursor, in name
     order; None when the query is too short for trigrams or no trigram index is there (then
     the list walks the names as before)."""
-    folded = fold(query).strip()
-    if len(folded) < 3:
+    words = spellings(query)
+    if min(len(w) for w in words) < 3:
         return None
-    pattern = like_pattern(query)
     live = [Contact.archived_at.is_(None)]
     if after:
         key, last_id = after
         live.append(
             or_(Contact.sort_key > key, and_(Contact.sort_key == key, Contact.id > last_id))
         )
-    if _rare(session, folded):
-        return _indexed(session, folded, pattern, live, n)
+    if _rare(session, words):
+        return _indexed(session, words, query, live, n)
     window = (
         select(Contact.id, Contact.sort_key, Contact.search_text)
         .where(*live)
@@ -46,7 +63,7 @@ def page_ids(
     )
     found = list(
         session.execute(
-            select(window.c.id).where(window.c.search_text.like(pattern, escape="\\")).limit(n)
+            select(window.c.id).where(matching(window.c.search_text, query)).limit(n)
         ).scalars()
     )
     if len(found) == n:
@@ -55,7 +72,7 @@ def page_ids(
     read = session.execute(select(window.c.id).offset(WALK - 1).limit(1)).first()
     if read is None or not _has_trigrams(session):
         return found if read is None else None
-    return _indexed(session, folded, pattern, live, n)
+    return _indexed(session, words, query, live, n)
 
 
 _TRIGRAMS: dict[str, bool] = {}  # per database URL: asked once per process
@@ -76,7 +93,7 @@ def _has_trigrams(session: Session) -> bool:
     return _TRIGRAMS[url]
 
 
-def _rare(session: Session, folded: str) -> bool:
+def _rare(session: Session, words: list[str]) -> bool:
     """SQLite: whether the trigram table lists at most RARE contacts (an email address, a
     phone number, a rare surname), which are then sorted rather than walked to. PostgreSQL's
     planner knows that from its statistics and walks only a few names first."""
@@ -86,20 +103,19 @@ def _rare(session: Session, folded: str) -> bool:
         "SELECT count(*) FROM (SELECT rowid FROM contact_trigrams "
         "WHERE contact_trigrams MATCH :m LIMIT :n)"
     )
-    m = '"' + folded.replace('"', '""') + '"'
-    return session.execute(listed, {"m": m, "n": RARE + 1}).scalar() <= RARE
+    return session.execute(listed, {"m": _match(words), "n": RARE + 1}).scalar() <= RARE
 
 
-def _indexed(session: Session, folded: str, pattern: str, live: list, n: int) -> list[int]:
+def _indexed(session: Session, words: list[str], query: str, live: list, n: int) -> list[int]:
     """The first `n` matches in name order, the index listing them and the engine sorting."""
-    matching = Contact.search_text.like(pattern, escape="\\")
+    found = matching(Contact.search_text, query)
     if session.get_bind().dialect.name == "sqlite":
         listed = text("SELECT rowid FROM contact_trigrams WHERE contact_trigrams MATCH :m")
-        listed = listed.bindparams(m='"' + folded.replace('"', '""') + '"')
+        listed = listed.bindparams(m=_match(words))
         # The unary + keeps SQLite off the name indexes: the listed rows by id, then sorted.
         stmt = (
             select(Contact.id)
-            .where(Contact.id.in_(listed.columns(rowid=Contact.id.type)), matching)
+            .where(Contact.id.in_(listed.columns(rowid=Contact.id.type)), found)
             .where(literal_column("+contact.archived_at").is_(None), *live[1:])
             .order_by(literal_column("+contact.sort_key"), Contact.id)
         )
@@ -107,8 +123,6 @@ def _indexed(session: Session, folded: str, pattern: str, live: list, n: int) ->
         # Ordered by an expression no index gives, PostgreSQL takes the trigram index and
         # sorts what it lists, instead of walking the names hoping for an early match.
         stmt = (
-            select(Contact.id)
-            .where(*live, matching)
-            .order_by(Contact.sort_key.concat(""), Contact.id)
+            select(Contact.id).where(*live, found).order_by(Contact.sort_key.concat(""), Contact.id)
         )
     return list(session.execute(stmt.limit(n)).scalars())

@@ -15,7 +15,7 @@ from app.core.forms import parse_form
 from app.core.i18n import N_
 from app.core.pagination import Page, clamp_limit, cursor_int, decode_cursor, encode_cursor
 from app.core.schema import utcnow
-from app.core.text import fold, like_pattern, looks_like_email, looks_like_phone, phone_digits
+from app.core.text import fold, looks_like_email, looks_like_phone, phone_digits
 from app.customers.models import (
     Contact,
     ContactCreate,
@@ -24,7 +24,7 @@ from app.customers.models import (
     OrganizationCreate,
     OrganizationUpdate,
 )
-from app.customers.search import page_ids
+from app.customers.search import matching, page_ids
 
 # Both keys live in one index; PostgreSQL caps an index entry near 2 700 bytes, and a
 # character may take 4, so they are kept short. Searching past 400 characters is moot.
@@ -114,7 +114,7 @@ def _searched(
             live = literal_column("+contact.archived_at").is_(None)
     stmt = stmt.where(model.archived_at.is_not(None) if archived else live)
     if query.strip():
-        stmt = stmt.where(model.search_text.like(like_pattern(query), escape="\\"))
+        stmt = stmt.where(matching(model.search_text, query))
     if after:
         key, last_id = after
         stmt = stmt.where(

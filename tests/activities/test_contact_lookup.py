@@ -160,3 +160,11 @@ def test_a_number_that_starts_with_the_digits_comes_before_one_that_contains_the
 def test_a_query_of_spaces_offers_nothing_to_create(client_for, seller):
     page = client_for(seller).get("/quick/contacts", params={"contact_query": "   "}).text
     assert "data-create" not in page
+
+
+def test_a_national_number_does_not_find_its_digits_inside_another_number(
+    client_for, seller, contact_of
+):
+    contact_of(seller, "Rita Abroad", phone="+33 7 99 12 34 56")
+    contact_of(seller, "Aaron Elsewhere", phone="+33 6 79 98 12 34")  # 799 inside, not 0799
+    assert _names(client_for(seller), "0799") == ["Rita Abroad"]

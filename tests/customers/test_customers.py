@@ -30,6 +30,34 @@ def test_search_finds_a_contact_by_phone_digits(client_for, seller, make_contact
     assert "Marc Petit" in client.get("/contacts", params={"q": "0612345678"[1:]}).text
 
 
+@pytest.mark.parametrize(("walk", "rare"), [(6000, 500), (1, 0)])
+def test_the_list_finds_a_number_however_it_was_written(
+    client_for, seller, make_contact, walk, rare, monkeypatch, session
+):
+    """Walked or listed by the index: the spacing typed does not matter, and a number
+    typed with its calling code finds it stored nationally."""
+    from app.customers import search
+    from app.customers.service import list_contacts
+
+    monkeypatch.setattr(search, "WALK", walk)
+    monkeypatch.setattr(search, "RARE", rare)
+    make_contact("Paul Points", phone="06.12.34.56.78")
+    make_contact("Rita Abroad", phone="+33 7 99 12 34 56")
+    client = client_for(seller)
+
+    def found(query: str) -> bool:
+        return client.get("/contacts", params={"q": query}).text
+
+    for typed in ("06 12 34", "+33 6 12 34", "0033 612 34", "06-12-34-56"):
+        assert "Paul Points" in found(typed), typed
+    assert "Rita Abroad" in found("+33 799 12")
+    assert "Paul Points" not in found("06 12 35")
+    # The API's list reads the same service.
+    assert [c.name for c in list_contacts(session, seller, query="+33 6 12 34").items] == [
+        "Paul Points"
+    ]
+
+
 def test_search_wildcards_are_taken_literally(client_for, seller, make_contact):
     make_contact("Anne Martin")
     client = client_for(seller)
