@@ -96,3 +96,18 @@ def test_a_broken_file_creates_nothing_and_says_where(client_for, seller, sessio
 
 def test_a_manager_cannot_export_vcards(client_for, manager):
     assert client_for(manager).get("/export/contacts.vcf").status_code == 403
+
+
+def test_the_export_holds_every_contact_the_search_shows_not_a_first_thousand(
+    client_for, seller, make_contact, monkeypatch
+):
+    from app.interop.exports import vcard
+
+    monkeypatch.setattr(vcard, "PAGE", 2)  # five pages of two, as 1 000s of 100 would be
+    for n in range(9):
+        make_contact(f"Client {n}")
+    make_contact("Someone Else")
+    exported = client_for(seller).get("/export/contacts.vcf", params={"q": "client"})
+    assert exported.headers["content-disposition"] == 'attachment; filename="contacts.vcf"'
+    names = sorted(c.fn.value for c in vobject.readComponents(exported.text))
+    assert names == [f"Client {n}" for n in range(9)]

@@ -1,5 +1,8 @@
 """Pages for taking data out and bringing cards in: vCards, the export page, the whole zip."""
 
+import tempfile
+from pathlib import Path
+
 from fastapi import APIRouter, FastAPI, Request
 from fastapi.responses import FileResponse, Response
 from starlette.background import BackgroundTask
@@ -42,11 +45,30 @@ def contact_vcard(session: SessionDep, user: RecordUser, contact: ContactDep):
 
 @router.get("/export/contacts.vcf")
 def contacts_vcard(
-    session: SessionDep, user: RecordUser, q: str = "", organization_id: IdQuery = None
+    settings: SettingsDep,
+    session: SessionDep,
+    user: RecordUser,
+    q: str = "",
+    organization_id: IdQuery = None,
 ):
-    """The contacts a search shows (up to 1 000), as one file."""
-    contacts = vcard.contacts_for_export(session, user, clean_query(q), organization_id)
-    return _vcard_response(vcard.export_contacts(session, user, contacts), "contacts.vcf")
+    """Every contact a search shows, as one file (written to disk first, then sent)."""
+    folder = settings.data_dir / "tmp"
+    folder.mkdir(parents=True, exist_ok=True)
+    with tempfile.NamedTemporaryFile(
+        "w", encoding="utf-8", dir=folder, suffix=".vcf", delete=False
+    ) as out:
+        path = Path(out.name)
+        try:
+            vcard.write_contacts(session, user, out, clean_query(q), organization_id)
+        except BaseException:
+            path.unlink(missing_ok=True)
+            raise
+    return FileResponse(
+        path,
+        media_type="text/vcard; charset=utf-8",
+        filename="contacts.vcf",
+        background=BackgroundTask(path.unlink, missing_ok=True),
+    )
 
 
 def _vcard_page(request, errors, report, status=200):

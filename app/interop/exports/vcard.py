@@ -4,6 +4,7 @@ An import is all or nothing: the whole file is read and checked first, then ever
 contact (and organization) is written in one transaction."""
 
 from dataclasses import dataclass, field
+from typing import TextIO
 
 import vobject
 from sqlmodel import Session, select
@@ -17,7 +18,7 @@ from app.core.text import fold
 from app.customers import service as customers
 from app.customers.models import Contact, ContactCreate, Organization, OrganizationCreate
 
-EXPORT_LIMIT = 1000
+PAGE = 100  # contacts read and written at a time
 
 
 def _text(value) -> str:
@@ -62,18 +63,25 @@ def export_contacts(session: Session, user: User, contacts: list[Contact]) -> st
     return "".join(contact_card(c, names.get(c.organization_id)).serialize() for c in contacts)
 
 
-def contacts_for_export(
-    session: Session, user: User, query: str = "", organization_id: int | None = None
-) -> list[Contact]:
-    """The selection: the contacts a search shows (live ones), up to EXPORT_LIMIT."""
-    wanted = ListQuery(q=query, limit=100)
-    page = customers.list_full(session, user, Contact, wanted, organization_id)
-    found = list(page.items)
-    while page.next_cursor and len(found) < EXPORT_LIMIT:
-        wanted.cursor = page.next_cursor
+def write_contacts(
+    session: Session,
+    user: User,
+    out: TextIO,
+    query: str = "",
+    organization_id: int | None = None,
+) -> int:
+    """Every contact a search shows (live ones), written to `out` a page at a time (memory
+    stays one page whatever the team holds); returns how many."""
+    require_records(user)
+    wanted = ListQuery(q=query, limit=PAGE)
+    written = 0
+    while True:
         page = customers.list_full(session, user, Contact, wanted, organization_id)
-        found.extend(page.items)
-    return found[:EXPORT_LIMIT]
+        out.write(export_contacts(session, user, list(page.items)))
+        written += len(page.items)
+        if not page.next_cursor:
+            return written
+        wanted.cursor = page.next_cursor
 
 
 @dataclass
