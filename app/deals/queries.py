@@ -4,7 +4,7 @@ sections. Deals are shared inside the team (R1), hidden from pure managers (R5).
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
-from sqlalchemy import and_, func, or_, union_all
+from sqlalchemy import and_, func, literal, or_, union_all
 from sqlmodel import Session, select
 
 from app.auth.models import User
@@ -365,21 +365,42 @@ def deals_today(
     today = day or user_today(user)
     mine_open = and_(Deal.owner_id == user.id, Deal.status == "open")
 
-    def rows(*where, order=Deal.updated_at):
-        stmt = _rows_select().where(mine_open, *where).order_by(order, Deal.id).limit(limit)
-        return [DealRow(*r) for r in session.exec(stmt)]
+    def first(section: str, *where, order=Deal.updated_at):
+        place = func.row_number().over(order_by=(order, Deal.id)).label("place")
+        stmt = select(Deal.id, place).where(mine_open, *where).order_by(order, Deal.id)
+        sub = stmt.limit(limit).subquery()
+        return select(sub.c.id, sub.c.place, literal(section).label("section"))
 
-    waiting: list[DealRow] = []
+    firsts = [
+        first("no_next_step", Deal.next_step_due.is_(None)),
+        first("overdue", Deal.next_step_due < today, order=Deal.next_step_due),
+    ]
     quote_stages = quote_stage_ids(session)
     if quote_stages:
         since = utcnow() - timedelta(days=quote_wait_days)
-        waiting = rows(
-            Deal.stage_id.in_(quote_stages),
-            Deal.stage_entered_at < since,
-            order=Deal.stage_entered_at,
+        firsts.append(
+            first(
+                "quotes_waiting",
+                Deal.stage_id.in_(quote_stages),
+                Deal.stage_entered_at < since,
+                order=Deal.stage_entered_at,
+            )
         )
-    return DealsToday(
-        no_next_step=rows(Deal.next_step_due.is_(None)),
-        overdue=rows(Deal.next_step_due < today, order=Deal.next_step_due),
-        quotes_waiting=waiting,
+    # The three lists in one statement: each section's first deals from its own index, then
+    # their rows (a deal may be in two sections).
+    picked = union_all(*firsts).subquery("picked")
+    found = session.exec(
+        _rows_select()
+        .add_columns(picked.c.section, picked.c.place)
+        .join(picked, picked.c.id == Deal.id)
     )
+    sections: dict[str, list[tuple[int, int, DealRow]]] = {
+        "no_next_step": [],
+        "overdue": [],
+        "quotes_waiting": [],
+    }
+    for *row, section, place in found:
+        sections[section].append((place, row[0], DealRow(*row)))
+    for rows in sections.values():
+        rows.sort(key=lambda p: p[:2])
+    return DealsToday(**{name: [r for *_, r in rows] for name, rows in sections.items()})
