@@ -10,7 +10,7 @@ from app.core.config import get_settings
 def _serve(args) -> int:
     import uvicorn
 
-    from app.core.serving import serve_workers
+    from app.core.serving import port_is_free, serve_workers
     from app.core.startup import StartupError, check_all
 
     settings = get_settings()
@@ -31,6 +31,7 @@ def _serve(args) -> int:
         timeout_graceful_shutdown=10,
     )
     if workers == 1:
+        port_is_free(host, port)  # one clear line, as with several workers
         uvicorn.run("app.main:create_app", **options)
     else:
         serve_workers(uvicorn.Config("app.main:create_app", **options))

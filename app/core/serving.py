@@ -95,7 +95,7 @@ def _listening_socket(host: str, port: int) -> socket.socket:
     return sock
 
 
-def _port_is_free(host: str, port: int) -> None:
+def port_is_free(host: str, port: int) -> None:
     """SO_REUSEPORT would let a second Carnet of the same user share a port with the first
     without a word; a plain bind first refuses a port anyone holds."""
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
@@ -110,7 +110,7 @@ def _port_is_free(host: str, port: int) -> None:
 
 def serve_workers(config: uvicorn.Config) -> None:
     """Serves `config.workers` processes, each accepting on its own socket of host:port."""
-    _port_is_free(config.host, config.port)
+    port_is_free(config.host, config.port)
     for name, value in ARENAS.items():
         os.environ.setdefault(name, value)
     first = _listening_socket(config.host, config.port)
