@@ -107,6 +107,9 @@ class Deal(DealBase, table=True):
             "currency",
             "amount_minor",
         ),
+        # My reports: my won deals' cycle, how far my new deals went (migration 0022).
+        Index("ix_deal_owner_won", "owner_id", "status", "won_on", "created_at"),
+        Index("ix_deal_owner_created", "owner_id", "created_at", "furthest_position"),
         # Revenue won by month, for the seller and (aggregated) the team.
         Index(
             "ix_deal_status_won",

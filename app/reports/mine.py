@@ -9,7 +9,7 @@ from sqlmodel import Session, select
 from app.activities.models import KINDS, Activity
 from app.auth.models import User
 from app.core.access import require_records
-from app.deals.models import Deal, Stage
+from app.deals.models import Deal, RevenueTally, Stage, StageTally
 from app.reports.periods import Period
 from app.satisfaction.models import SurveyResponse
 
@@ -68,16 +68,24 @@ def net_promoter_score(answers: list[tuple[int, int]]) -> int | None:
     return round(100 * (promoters - detractors) / total)
 
 
+def _days_between(session: Session, start, end):
+    """SQL: whole days from a timestamp's day to a date (a deal's cycle)."""
+    if session.get_bind().dialect.name == "sqlite":
+        return func.julianday(end) - func.julianday(func.date(start))
+    return end - func.date(start)
+
+
 def my_reports(session: Session, user: User, period: Period, loc) -> MyReports:
     """Every query is filtered on the current user: there is no way to ask for anyone else."""
     require_records(user)
     stages = session.exec(select(Stage).order_by(Stage.position, Stage.id)).all()
     mine = Deal.owner_id == user.id
 
+    # Open deals are those in open stages (kept below): a few rows of the stage tally.
     pipeline_rows = session.exec(
-        select(Deal.stage_id, Deal.currency, func.count(), func.sum(Deal.amount_minor))
-        .where(mine, Deal.status == "open")
-        .group_by(Deal.stage_id, Deal.currency)
+        select(
+            StageTally.stage_id, StageTally.currency, StageTally.deals, StageTally.amount_minor
+        ).where(StageTally.seller_id == user.id, StageTally.deals > 0)
     ).all()
     by_stage: dict[int, StageLine] = {}
     currencies: set[str] = set()
@@ -95,19 +103,31 @@ def my_reports(session: Session, user: User, period: Period, loc) -> MyReports:
             (total or 0) * line.probability / 100
         )
 
+    # Revenue by month from the tally (a row per month, currency and tags), the cycle as
+    # one average over my won deals' index: nothing here reads a row per deal.
     won_rows = session.exec(
-        select(Deal.won_on, Deal.currency, Deal.won_amount_minor, Deal.created_at).where(
-            mine, Deal.status == "won", Deal.won_on >= period.start, Deal.won_on < period.end
+        select(RevenueTally.month, RevenueTally.currency, RevenueTally.amount_minor)
+        .add_columns(RevenueTally.deals)
+        .where(
+            RevenueTally.seller_id == user.id,
+            RevenueTally.month >= period.months[0],
+            RevenueTally.month <= period.months[-1],
         )
     ).all()
     won_by_month: dict[str, dict[str, int]] = {m: {} for m in period.months}
-    cycles = []
-    for won_on, currency, amount, created_at in won_rows:
-        month = won_on.strftime("%Y-%m")
+    won_count = 0
+    for month, currency, amount, deals in won_rows:
+        if not deals:
+            continue
         currencies.add(currency)
+        won_count += deals
         if month in won_by_month:
-            won_by_month[month][currency] = won_by_month[month].get(currency, 0) + (amount or 0)
-        cycles.append((won_on - created_at.date()).days)
+            won_by_month[month][currency] = won_by_month[month].get(currency, 0) + int(amount or 0)
+    cycle_days = session.exec(
+        select(func.avg(_days_between(session, Deal.created_at, Deal.won_on))).where(
+            mine, Deal.status == "won", Deal.won_on >= period.start, Deal.won_on < period.end
+        )
+    ).one()
     lost_count = session.exec(
         select(func.count()).where(
             mine, Deal.status == "lost", Deal.lost_on >= period.start, Deal.lost_on < period.end
@@ -166,9 +186,9 @@ def my_reports(session: Session, user: User, period: Period, loc) -> MyReports:
         pipeline=[by_stage[s.id] for s in stages if s.id in by_stage],
         currencies=sorted(currencies) or ["EUR"],
         won_by_month=won_by_month,
-        won_count=len(won_rows),
+        won_count=won_count,
         lost_count=lost_count,
-        cycle_days=round(sum(cycles) / len(cycles), 1) if cycles else None,
+        cycle_days=None if cycle_days is None else round(float(cycle_days), 1),
         conversions=conversions,
         weeks=weeks,
         activities=activities,
