@@ -148,7 +148,7 @@ def busy_seller(session, seller, other_seller, make_org, make_contact, make_acti
     return org
 
 
-SEARCHES = ["/contacts?q=hel", "/contacts?q=h3%40d.test"]
+SEARCHES = ["/contacts?q=hel", "/contacts?q=h3%40d.test", "/contacts?q=%2B33%206%2012"]
 # Quick entry as typed: a common word, two words, digits, inner letters, a word no one has.
 LOOKUPS = [f"/quick/contacts?contact_query={q}" for q in ("hel", "hel du", "0612", "ura", "zzq")]
 
@@ -163,6 +163,7 @@ LOOKUPS = [f"/quick/contacts?contact_query={q}" for q in ("hel", "hel du", "0612
         "/organizations",
         "/organizations/{org}",
         "/deals/board",
+        "/reports",
     ],
 )
 def test_a_sellers_page_reads_no_large_table_end_to_end(
