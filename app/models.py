@@ -11,6 +11,7 @@ from app.deals.models import Deal, DealContact, RevenueTally, Stage, StageTally
 from app.documents.models import DatabaseFile, DatabaseFileChunk, Document, DocumentVersion
 from app.interop.calendar.models import CalendarFeed
 from app.interop.imports.models import ImportFile, ImportJob, ImportRecord
+from app.interop.mail.models import MailMessage
 from app.reports.snapshot import PipelineSnapshot
 from app.satisfaction.models import (
     SurveyAttempt,
@@ -38,6 +39,7 @@ __all__ = [
     "DocumentVersion",
     "FollowUp",
     "LoginFailure",
+    "MailMessage",
     "RecoveryCode",
     "Organization",
     "Stage",

@@ -510,3 +510,25 @@
     if (form) post(form, { stage_id: target.dataset.stageId }, { dealId: card.dataset.dealId, control: "title" });
   });
 })();
+
+// A copy button: data-copy names the field whose value goes to the clipboard.
+(function () {
+  document.addEventListener("click", function (event) {
+    var button = event.target.closest && event.target.closest("[data-copy]");
+    if (!button) return;
+    var field = document.querySelector(button.dataset.copy);
+    if (!field) return;
+    field.select();
+    var done = function () {
+      var label = button.textContent;
+      button.textContent = button.dataset.copied || label;
+      setTimeout(function () { button.textContent = label; }, 1500);
+    };
+    if (navigator.clipboard && window.isSecureContext) {
+      navigator.clipboard.writeText(field.value).then(done, function () { document.execCommand("copy"); done(); });
+    } else {
+      document.execCommand("copy");
+      done();
+    }
+  });
+})();

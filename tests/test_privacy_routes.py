@@ -47,6 +47,10 @@ ACCESS = {
     ("GET", "/calendar"): RECORDS,
     ("POST", "/calendar"): RECORDS,
     ("POST", "/calendar/revoke"): RECORDS,
+    # The seller's own capture address and its default: each acts on the caller's account.
+    ("GET", "/mail"): RECORDS,
+    ("POST", "/mail/capture-address"): RECORDS,
+    ("POST", "/mail/capture-default"): RECORDS,
     ("GET", "/contacts/{contact_id}/vcard"): RECORDS,
     ("GET", "/export/contacts.vcf"): RECORDS,
     ("GET", "/import/vcard"): RECORDS,

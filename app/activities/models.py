@@ -45,6 +45,9 @@ class Activity(ActivityBase, table=True):
     # The Monday (UTC) of occurred_at's week, kept so weekly counts need no date functions,
     # which SQLite and PostgreSQL spell differently.
     occurred_week: date | None = None
+    # The captured or sent mail this email activity files (app/interop/mail); an index, not a
+    # foreign key: adding one would rebuild the activity table on SQLite (migration 0023).
+    mail_message_id: int | None = Field(default=None, index=True)
 
 
 class FollowUp(SQLModel, table=True):

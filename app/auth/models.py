@@ -31,6 +31,10 @@ class User(SQLModel, table=True):
     # whose code was accepted (a code seen once is refused after, even within its minute).
     totp_secret: str | None = Field(default=None, max_length=64)
     totp_last_step: int | None = Field(default=None, sa_column=Column(BigInteger, nullable=True))
+    # Mail capture: the secret part of the seller's capture address (crm+<key>@…), renewed
+    # at will (the old one stops working), and whether captured mail is private by default.
+    capture_key: str | None = Field(default=None, max_length=32, unique=True, index=True)
+    capture_private: bool = False
     created_at: datetime = Field(default_factory=utcnow)
 
     @property

@@ -59,6 +59,20 @@ class Settings(BaseSettings):
     smtp_from: str = "carnet@localhost"
     # "starttls", "ssl" or "none" (a local relay).
     smtp_security: str = "starttls"
+    # Mail capture: the team mailbox Carnet reads over IMAP. Each seller's capture address
+    # is this mailbox's address with their secret after a "+" (crm+k7f3x9@company.example).
+    capture_address: str = ""
+    imap_host: str = ""
+    imap_port: int = 993
+    # "ssl", "starttls" or "none" (a server on this host).
+    imap_security: str = "ssl"
+    imap_username: str = ""
+    imap_password: str = ""
+    imap_folder: str = "INBOX"
+    # Where a message that could not be filed is moved, for the admin to look at.
+    imap_failed_folder: str = "Carnet-failed"
+    # Seconds between two looks at the mailbox.
+    imap_poll_seconds: int = 60
     # The digest goes out from this hour, in each user's own time zone.
     digest_hour: int = 7
     # Public address of this Carnet, for links in emails and webhooks.
