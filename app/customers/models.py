@@ -102,6 +102,8 @@ class Contact(_Kept, ContactBase, table=True):
             sqlite_where=LIVE,
             postgresql_where=LIVE,
         ),
+        # A captured mail's customers, found by address (migration 0023).
+        Index("ix_contact_email", "email"),
         # A seller's live contacts in name order, for quick entry (migration 0019).
         Index(
             "ix_contact_owner_live",

@@ -53,12 +53,15 @@ def upgrade() -> None:
         sa.UniqueConstraint("message_id"),
     )
     op.create_index("ix_mail_message_thread_id", "mail_message", ["thread_id"])
+    # A captured mail finds its customers by address (stored lower case).
+    op.create_index("ix_contact_email", "contact", ["email"])
     op.create_index(
         "ix_mail_message_owner_status", "mail_message", ["owner_id", "status", "received_at"]
     )
 
 
 def downgrade() -> None:
+    op.drop_index("ix_contact_email", table_name="contact")
     op.drop_table("mail_message")
     op.drop_index("ix_activity_mail_message_id", table_name="activity")
     with op.batch_alter_table("activity") as batch:
