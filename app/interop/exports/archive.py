@@ -101,29 +101,41 @@ def export_everything(session: Session, user: User, store: DocumentStore, tmp_di
     tmp_dir.mkdir(parents=True, exist_ok=True)
     handle, name = tempfile.mkstemp(suffix=".zip", dir=tmp_dir)
     path = Path(name)
-    everything: dict[str, list[dict]] = {}
-    with open(handle, "wb") as raw, zipfile.ZipFile(raw, "w", zipfile.ZIP_DEFLATED) as archive:
+    with (
+        open(handle, "wb") as raw,
+        zipfile.ZipFile(raw, "w", zipfile.ZIP_DEFLATED) as archive,
+        # The JSON file is written beside the CSVs, row by row, then copied in: memory holds
+        # a row at a time, not the team's history (1 GB per worker once, at the bench size).
+        tempfile.TemporaryFile("w+", encoding="utf-8", dir=tmp_dir) as everything,
+    ):
         versions: list[DocumentVersion] = []
-        for file_name, model, stmt in _queries(user):
+        everything.write('{"exported_by": ' + json.dumps(user.email) + ', "data": {')
+        for n, (file_name, model, stmt) in enumerate(_queries(user)):
             columns = _columns(model)
-            text = io.StringIO()
-            writer = csv.writer(text)
-            writer.writerow(columns)
-            rows = []
-            for record in session.exec(stmt.execution_options(yield_per=1000)):
-                values = [_attributed(record, c, user) for c in columns]
-                writer.writerow([safe_cell(v) for v in values])
-                rows.append({c: _json(v) for c, v in zip(columns, values, strict=True)})
-                if model is DocumentVersion:
-                    versions.append(record)
-            archive.writestr(f"{file_name}.csv", "\ufeff" + text.getvalue())
-            everything[file_name] = rows
-        archive.writestr(
-            "carnet.json",
-            json.dumps(
-                {"exported_by": user.email, "data": everything}, ensure_ascii=False, indent=1
-            ),
-        )
+            everything.write(("," if n else "") + f"\n{json.dumps(file_name)}: [")
+            with archive.open(f"{file_name}.csv", "w") as entry:
+                text = io.TextIOWrapper(entry, encoding="utf-8", newline="")
+                text.write("\ufeff")
+                writer = csv.writer(text)
+                writer.writerow(columns)
+                for i, record in enumerate(session.exec(stmt.execution_options(yield_per=500))):
+                    values = [_attributed(record, c, user) for c in columns]
+                    writer.writerow([safe_cell(v) for v in values])
+                    row = {c: _json(v) for c, v in zip(columns, values, strict=True)}
+                    row_json = json.dumps(row, ensure_ascii=False)
+                    everything.write(("," if i else "") + "\n " + row_json)
+                    if model is DocumentVersion:
+                        versions.append(record)
+                    else:
+                        session.expunge(record)  # nothing kept of what was written
+                text.flush()
+                text.detach()
+            everything.write("]")
+        everything.write("}}\n")
+        everything.seek(0)
+        with archive.open("carnet.json", "w") as entry:
+            while chunk := everything.read(1 << 16):
+                entry.write(chunk.encode("utf-8"))
         for version in versions:
             content = store.find(session, version.sha256)
             if content is None:
