@@ -21,15 +21,21 @@ RARE = 500  # SQLite: at most this many listed by the index, sorted without walk
 
 
 def spellings(query: str) -> list[str]:
-    """The folded texts a search looks for: what was typed, and for a phone number its other
-    spellings (app/core/phones.py)."""
-    folded = fold(query).strip()
-    return [folded] + [s for s in number_spellings(query) if s != folded]
+    """The folded texts a search looks for: a number's spellings (app/core/phones.py), or
+    the text typed."""
+    return number_spellings(query) or [fold(query).strip()]
 
 
 def matching(column, query: str):
-    """SQL: the searched text holds one of the query's spellings."""
-    return or_(*[column.like(like_pattern(s), escape="\\") for s in spellings(query)])
+    """SQL: the searched text holds the query, anywhere; a number from its start only (the
+    searched text's number words follow a space), never digits inside another number."""
+    numbers = number_spellings(query)
+    if not numbers:
+        return column.like(like_pattern(query), escape="\\")
+    starts = []
+    for number in numbers:
+        starts += [column.like(f"% {number}%"), column.like(f"{number}%")]
+    return or_(*starts)
 
 
 def _match(words: list[str]) -> str:

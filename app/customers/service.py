@@ -14,8 +14,9 @@ from app.core.errors import FormErrors, NotFound, refusal_rolls_back
 from app.core.forms import parse_form
 from app.core.i18n import N_
 from app.core.pagination import Page, clamp_limit, cursor_int, decode_cursor, encode_cursor
+from app.core.phones import stored_words
 from app.core.schema import utcnow
-from app.core.text import fold, looks_like_email, looks_like_phone, phone_digits
+from app.core.text import fold, looks_like_email, looks_like_phone
 from app.customers.models import (
     Contact,
     ContactCreate,
@@ -78,12 +79,12 @@ def _check_phone(phone: str | None, errors: FormErrors) -> None:
 
 
 def contact_search_text(contact: Contact, org_name: str) -> str:
-    parts = [contact.name, contact.email, contact.phone, phone_digits(contact.phone), org_name]
+    parts = [contact.name, contact.email, contact.phone, *stored_words(contact.phone), org_name]
     return fold(" ".join(p for p in parts if p))[:SEARCH_TEXT_CHARS]
 
 
 def organization_search_text(org: Organization) -> str:
-    parts = [org.name, org.website, org.phone, phone_digits(org.phone), org.tags]
+    parts = [org.name, org.website, org.phone, *stored_words(org.phone), org.tags]
     return fold(" ".join(p for p in parts if p))[:SEARCH_TEXT_CHARS]
 
 

@@ -4,7 +4,7 @@ from datetime import date, datetime
 from typing import Literal
 
 from pydantic import ConfigDict
-from sqlalchemy import BigInteger, Index
+from sqlalchemy import BigInteger, Index, text
 from sqlmodel import Field, SQLModel
 
 from app.core.i18n import N_
@@ -88,6 +88,9 @@ class DealBase(SQLModel):
     version: int = Field(default=1)
 
 
+CLOSE_KEY = "coalesce(expected_close_on, '9999-12-31')"
+
+
 class Deal(DealBase, table=True):
     __table_args__ = (
         Index("ix_deal_owner_stage_updated", "owner_id", "stage_id", "updated_at"),
@@ -107,6 +110,13 @@ class Deal(DealBase, table=True):
             "currency",
             "amount_minor",
         ),
+        # The team's list, a first page per sort read in index order (migration 0024).
+        Index("ix_deal_status_updated", "status", "updated_at", "id"),
+        Index("ix_deal_owner_status_updated", "owner_id", "status", "updated_at", "id"),
+        Index("ix_deal_updated", "updated_at", "id"),
+        Index("ix_deal_status_amount", "status", text("coalesce(amount_minor, -1)"), "id"),
+        Index("ix_deal_status_close", "status", text(CLOSE_KEY), "id"),
+        Index("ix_deal_status_title", "status", "title_key", "id"),
         # My reports: my won deals' cycle, how far my new deals went (migration 0022).
         Index("ix_deal_owner_won", "owner_id", "status", "won_on", "created_at"),
         Index("ix_deal_owner_created", "owner_id", "created_at", "furthest_position"),

@@ -34,27 +34,36 @@ def test_search_finds_a_contact_by_phone_digits(client_for, seller, make_contact
 def test_the_list_finds_a_number_however_it_was_written(
     client_for, seller, make_contact, walk, rare, monkeypatch, session
 ):
-    """Walked or listed by the index: the spacing typed does not matter, and a number
-    typed with its calling code finds it stored nationally."""
+    """Walked or listed by the index: the spacing typed does not matter, a number typed with
+    its calling code finds it stored nationally and the other way round, and a number is
+    found from its start, never as digits inside another."""
     from app.customers import search
     from app.customers.service import list_contacts
 
     monkeypatch.setattr(search, "WALK", walk)
     monkeypatch.setattr(search, "RARE", rare)
     make_contact("Paul Points", phone="06.12.34.56.78")
-    make_contact("Rita Abroad", phone="+33 7 99 12 34 56")
+    make_contact("Rita Abroad", phone="+33 6 27 11 41 29")
+    make_contact("Otto Zeros", phone="0033 6 11 22 33 44")
+    make_contact("Inès Inside", phone="+33 6 80 06 27 11")  # 0627 11 inside, not at the start
     client = client_for(seller)
 
-    def found(query: str) -> bool:
-        return client.get("/contacts", params={"q": query}).text
+    def found(query: str) -> list[str]:
+        page = client.get("/contacts", params={"q": query}).text
+        return [n for n in ("Paul Points", "Rita Abroad", "Otto Zeros", "Inès Inside") if n in page]
 
-    for typed in ("06 12 34", "+33 6 12 34", "0033 612 34", "06-12-34-56"):
-        assert "Paul Points" in found(typed), typed
-    assert "Rita Abroad" in found("+33 799 12")
-    assert "Paul Points" not in found("06 12 35")
+    for typed in ("06 12 34", "+33 6 12 34", "0033 612 34", "06-12-34-56", "6 12 34 56"):
+        assert found(typed) == ["Paul Points"], typed
+    for typed in ("06 27 11", "06.27.11", "0627", "(06) 27 11", "0033 6 27", "06 2711 4129"):
+        assert found(typed) == ["Rita Abroad"], typed
+    for typed in ("+33 6 27 11", "+33627114129", "+33 (0)6 27 11"):
+        assert found(typed) == ["Rita Abroad"], typed
+    for typed in ("+33 6 11 22", "06 11 22", "0611223344"):
+        assert found(typed) == ["Otto Zeros"], typed
+    assert found("06 12 35") == []
     # The API's list reads the same service.
-    assert [c.name for c in list_contacts(session, seller, query="+33 6 12 34").items] == [
-        "Paul Points"
+    assert [c.name for c in list_contacts(session, seller, query="06 27 11").items] == [
+        "Rita Abroad"
     ]
 
 
