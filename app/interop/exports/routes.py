@@ -1,10 +1,7 @@
 """Pages for taking data out and bringing cards in: vCards, the export page, the whole zip."""
 
-import tempfile
-from pathlib import Path
-
 from fastapi import APIRouter, FastAPI, Request
-from fastapi.responses import FileResponse, Response
+from fastapi.responses import FileResponse, Response, StreamingResponse
 from starlette.background import BackgroundTask
 
 from app.auth.deps import RECORDS, RecordUser, SessionDep
@@ -45,29 +42,15 @@ def contact_vcard(session: SessionDep, user: RecordUser, contact: ContactDep):
 
 @router.get("/export/contacts.vcf")
 def contacts_vcard(
-    settings: SettingsDep,
-    session: SessionDep,
-    user: RecordUser,
-    q: str = "",
-    organization_id: IdQuery = None,
+    request: Request, user: RecordUser, q: str = "", organization_id: IdQuery = None
 ):
-    """Every contact a search shows, as one file (written to disk first, then sent)."""
-    folder = settings.data_dir / "tmp"
-    folder.mkdir(parents=True, exist_ok=True)
-    with tempfile.NamedTemporaryFile(
-        "w", encoding="utf-8", dir=folder, suffix=".vcf", delete=False
-    ) as out:
-        path = Path(out.name)
-        try:
-            vcard.write_contacts(session, user, out, clean_query(q), organization_id)
-        except BaseException:
-            path.unlink(missing_ok=True)
-            raise
-    return FileResponse(
-        path,
+    """Every contact a search shows, as one file, sent as it is read."""
+    factory = request.app.state.session_factory
+    pages = vcard.card_pages(lambda: factory(writes=False), user, clean_query(q), organization_id)
+    return StreamingResponse(
+        pages,
         media_type="text/vcard; charset=utf-8",
-        filename="contacts.vcf",
-        background=BackgroundTask(path.unlink, missing_ok=True),
+        headers={"Content-Disposition": 'attachment; filename="contacts.vcf"'},
     )
 
 

@@ -3,8 +3,8 @@
 An import is all or nothing: the whole file is read and checked first, then every new
 contact (and organization) is written in one transaction."""
 
+from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import TextIO
 
 import vobject
 from sqlmodel import Session, select
@@ -63,24 +63,22 @@ def export_contacts(session: Session, user: User, contacts: list[Contact]) -> st
     return "".join(contact_card(c, names.get(c.organization_id)).serialize() for c in contacts)
 
 
-def write_contacts(
-    session: Session,
-    user: User,
-    out: TextIO,
-    query: str = "",
-    organization_id: int | None = None,
-) -> int:
-    """Every contact a search shows (live ones), written to `out` a page at a time (memory
-    stays one page whatever the team holds); returns how many."""
+def card_pages(
+    sessions, user: User, query: str = "", organization_id: int | None = None
+) -> Iterator[str]:
+    """Every contact a search shows (live ones), as vCards, a page at a time: each page in a
+    session of its own, so a long export holds no connection between two pages and sends its
+    first cards at once, however many follow."""
     require_records(user)
     wanted = ListQuery(q=query, limit=PAGE)
-    written = 0
     while True:
-        page = customers.list_full(session, user, Contact, wanted, organization_id)
-        out.write(export_contacts(session, user, list(page.items)))
-        written += len(page.items)
+        with sessions() as session:
+            page = customers.list_full(session, user, Contact, wanted, organization_id)
+            cards = export_contacts(session, user, list(page.items))
+        if cards:
+            yield cards
         if not page.next_cursor:
-            return written
+            return
         wanted.cursor = page.next_cursor
 
 
