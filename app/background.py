@@ -21,6 +21,9 @@ from app.core.schema import utcnow
 
 log = logging.getLogger("carnet.background")
 IDLE_SECONDS = 0.5
+# An idle process looks less and less often, up to this; a job queued by this process wakes
+# it at once, one queued by another process waits at most this long.
+IDLE_MAX_SECONDS = 5.0
 HEARTBEAT_SECONDS = 2.0
 HOUSEKEEPING_SECONDS = 30.0
 DATABASE_AWAY_SECONDS = 5.0
@@ -199,33 +202,54 @@ class Runner:
         slots = asyncio.Semaphore(max(1, self.settings.job_concurrency))
         tasks: set[asyncio.Task] = set()
         last_housekeeping = -HOUSEKEEPING_SECONDS
-        clock = asyncio.get_running_loop().time
-        while not self.stopping.is_set():
-            try:
-                if clock() - last_housekeeping >= HOUSEKEEPING_SECONDS:
-                    last_housekeeping = clock()
-                    await asyncio.to_thread(self.housekeeping)
-                await slots.acquire()
-                job = await asyncio.to_thread(self.claim)
-            except asyncio.CancelledError:
-                raise
-            except Exception as exc:  # the database away for a moment: try again shortly
-                job = None
-                pause = IDLE_SECONDS
-                if database_unreachable(exc):  # one line, not a traceback twice a second
-                    log.warning("job claim: %s", describe_database_error(exc))
-                    pause = DATABASE_AWAY_SECONDS
+        running_loop = asyncio.get_running_loop()
+        clock = running_loop.time
+        wake = asyncio.Event()
+
+        def woken() -> None:
+            running_loop.call_soon_threadsafe(wake.set)
+
+        jobs.on_enqueue(woken)
+        idle = IDLE_SECONDS
+        try:
+            while not self.stopping.is_set():
+                try:
+                    if clock() - last_housekeeping >= HOUSEKEEPING_SECONDS:
+                        last_housekeeping = clock()
+                        await asyncio.to_thread(self.housekeeping)
+                    await slots.acquire()
+                    job = await asyncio.to_thread(self.claim)
+                except asyncio.CancelledError:
+                    raise
+                except Exception as exc:  # the database away for a moment: try again shortly
+                    job = None
+                    pause = IDLE_SECONDS
+                    if database_unreachable(exc):  # one line, not a traceback twice a second
+                        log.warning("job claim: %s", describe_database_error(exc))
+                        pause = DATABASE_AWAY_SECONDS
+                    else:
+                        log.exception("job claim failed")
                 else:
-                    log.exception("job claim failed")
-            else:
-                pause = IDLE_SECONDS
-            if job is None:
-                slots.release()
-                await asyncio.sleep(pause)
-                continue
-            task = asyncio.create_task(self.run_one(job, slots))
-            tasks.add(task)
-            task.add_done_callback(tasks.discard)
+                    # Nothing due: wait longer each time (idle costs next to nothing).
+                    pause, idle = idle, min(idle * 2, IDLE_MAX_SECONDS)
+                if job is None:
+                    slots.release()
+                    until_housekeeping = HOUSEKEEPING_SECONDS - (clock() - last_housekeeping)
+                    try:
+                        await asyncio.wait_for(
+                            wake.wait(), max(0.05, min(pause, until_housekeeping))
+                        )
+                        idle = IDLE_SECONDS
+                    except TimeoutError:
+                        pass
+                    wake.clear()
+                    continue
+                idle = IDLE_SECONDS
+                task = asyncio.create_task(self.run_one(job, slots))
+                tasks.add(task)
+                task.add_done_callback(tasks.discard)
+        finally:
+            jobs.off_enqueue(woken)
 
     async def stop(self, grace: float = 10.0) -> None:
         self.stopping.set()

@@ -12,7 +12,7 @@ import socket
 import uuid
 from datetime import datetime, timedelta
 
-from sqlalchemy import Index, select, update
+from sqlalchemy import Index, event, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Field, Session, SQLModel
@@ -69,6 +69,33 @@ def worker_name() -> str:
     return f"{socket.gethostname()[:60]}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
 
 
+# Called (from any thread) once a transaction that queued jobs commits: the runners of this
+# process look at once instead of at their next idle check.
+_listeners: list = []
+
+
+def on_enqueue(callback) -> None:
+    _listeners.append(callback)
+
+
+def off_enqueue(callback) -> None:
+    if callback in _listeners:
+        _listeners.remove(callback)
+
+
+def _notify(session: Session) -> None:
+    session.info.pop("wakes_runners", None)
+    for callback in list(_listeners):
+        callback()
+
+
+def _wake_after_commit(session: Session) -> None:
+    # Once per session until its next commit (a rolled-back one wakes them for nothing).
+    if not session.info.get("wakes_runners"):
+        session.info["wakes_runners"] = True
+        event.listen(session, "after_commit", _notify, once=True)
+
+
 def _insert(session: Session):
     return pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
 
@@ -103,6 +130,7 @@ def enqueue(
         "created_at": utcnow(),
     }
     statement = _insert(session)(Job).values(row)
+    _wake_after_commit(session)
     if key is not None:
         statement = statement.on_conflict_do_nothing(index_elements=["key"])
     return session.execute(statement).rowcount == 1
@@ -112,6 +140,7 @@ def enqueue_many(session: Session, kind: str, ref_ids: list[int], max_attempts: 
     """One job per record, in bulk (an import that emits thousands of webhook events)."""
     if not ref_ids:
         return
+    _wake_after_commit(session)
     now = utcnow()
     session.execute(
         _insert(session)(Job),

@@ -153,7 +153,7 @@ SORTS = {
     "recent": (Deal.updated_at, True, None),
     "close": (Deal.expected_close_on, False, date(9999, 12, 31)),
     "amount": (Deal.amount_minor, True, -1),
-    "title": (Deal.title_key, False, ""),
+    "title": (Deal.title_key, False, None),  # never empty: kept by every write
 }
 
 
@@ -178,8 +178,9 @@ def _cursor_value(sort: str, raw):
         return None
 
 
-def _literal(value):
-    return literal_column(f"'{value.isoformat()}'" if isinstance(value, date) else str(value))
+def _literal(value: int | date):
+    """A sort's stand-in for empty values, as SQL text: its own constants only, never input."""
+    return literal_column(f"'{value.isoformat()}'" if isinstance(value, date) else str(int(value)))
 
 
 def list_deals(

@@ -66,3 +66,47 @@ def test_an_idle_process_only_reads_and_opens_no_connection_out(
     assert built == []
     assert statements and set(statements) <= {"SELECT", "SAVEPOINT", "RELEASE", "ROLLBACK"}
     assert statements.count("SELECT") <= 5 * 2
+
+
+def test_an_idle_loop_looks_less_and_less_often_and_wakes_for_its_own_jobs(
+    connection, session, settings, monkeypatch
+):
+    """Nothing due: the loop's looks thin out (0.5, 1, 2, 4 s… at most 5 s apart) instead of
+    two a second; a job this process queues is taken at once, not at the next look."""
+    import asyncio
+    import time
+
+    from app import background
+
+    runner = _runner(connection, settings)
+    monkeypatch.setattr(runner, "housekeeping", lambda: None)
+    looks, ran = [], []
+    claim = runner.claim
+
+    def counted_claim(*args, **kwargs):
+        looks.append(time.monotonic())
+        return claim(*args, **kwargs)
+
+    monkeypatch.setattr(runner, "claim", counted_claim)
+    monkeypatch.setattr(runner, "execute", lambda job, run: ran.append(time.monotonic()))
+    monkeypatch.setattr(background, "HEARTBEAT_SECONDS", 0.05)
+
+    async def scenario():
+        task = asyncio.create_task(runner.loop())
+        await asyncio.sleep(4.0)
+        idle_looks = len(looks)
+        queued_at = time.monotonic()
+        await asyncio.to_thread(_queue_one, session)
+        await asyncio.sleep(0.5)
+        runner.stopping.set()
+        task.cancel()
+        return idle_looks, queued_at
+
+    idle_looks, queued_at = asyncio.run(scenario())
+    assert 2 <= idle_looks <= 4, idle_looks  # 0, 0.5, 1.5, 3.5 s; it was 8 at 0.5 s apart
+    assert ran and ran[0] - queued_at < 0.3
+
+
+def _queue_one(session):
+    jobs.enqueue(session, "webhook", ref_id=1)
+    session.commit()
