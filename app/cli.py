@@ -20,6 +20,7 @@ def _serve(args) -> int:
     # Once, here, before any worker starts: one line rather than a traceback per worker.
     check_all(settings)
     host, port = args.host or settings.host, args.port or settings.port
+    port_is_free(host, port)  # before saying where Carnet is: a taken port is one clear line
     print(f"Carnet on http://{host}:{port} ({workers} worker{'s' if workers > 1 else ''})")
     options = dict(
         factory=True,
@@ -31,7 +32,6 @@ def _serve(args) -> int:
         timeout_graceful_shutdown=10,
     )
     if workers == 1:
-        port_is_free(host, port)  # one clear line, as with several workers
         uvicorn.run("app.main:create_app", **options)
     else:
         serve_workers(uvicorn.Config("app.main:create_app", **options))

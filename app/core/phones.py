@@ -4,6 +4,7 @@ Calling codes (ITU E.164, as the phonenumbers package keeps them) are prefix-fre
 number's digits start with at most one of them, so "33612…" is +33 6 12…, never +336 12…."""
 
 import re
+import unicodedata
 
 from phonenumbers import COUNTRY_CODE_TO_REGION_CODE
 
@@ -27,8 +28,9 @@ def number_spellings(query: str) -> list[str]:
     ("06 12 34" finds 06.12.34…), and for one typed with a calling code (+33 6 12, 0033 6 12,
     +33 (0)6 12) its international digits and its national form (06 12…). Stored numbers
     carry the same words (stored_words). Empty for text that is not a number."""
-    query = query.strip()
-    digits = "".join(c for c in query if c.isdigit())
+    # Full-width or other script digits (０６ １２) read as the ASCII ones they stand for.
+    query = unicodedata.normalize("NFKC", query).strip()
+    digits = "".join(c for c in query if "0" <= c <= "9")
     if not _TYPED_NUMBER.fullmatch(query) or len(digits) < 3:
         return []
     spellings = [digits]

@@ -54,7 +54,15 @@ def test_the_list_finds_a_number_however_it_was_written(
 
     for typed in ("06 12 34", "+33 6 12 34", "0033 612 34", "06-12-34-56", "6 12 34 56"):
         assert found(typed) == ["Paul Points"], typed
-    for typed in ("06 27 11", "06.27.11", "0627", "(06) 27 11", "0033 6 27", "06 2711 4129"):
+    for typed in (
+        "06 27 11",
+        "06.27.11",
+        "0627",
+        "(06) 27 11",
+        "0033 6 27",
+        "06 2711 4129",
+        "０６２７",
+    ):
         assert found(typed) == ["Rita Abroad"], typed
     for typed in ("+33 6 27 11", "+33627114129", "+33 (0)6 27 11"):
         assert found(typed) == ["Rita Abroad"], typed
