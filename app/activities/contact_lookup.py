@@ -27,7 +27,7 @@ from app.activities.models import Activity, FollowUp
 from app.auth.models import User
 from app.core.access import require_records
 from app.core.phones import national_digits
-from app.core.text import fold
+from app.core.text import fold, looks_like_email
 from app.customers.models import Contact, Organization
 from app.deals.models import DealContact
 
@@ -95,20 +95,17 @@ def _international(word: str) -> bool:
 
 
 def _spellings(word: str) -> list[str]:
-    """A number as it may be stored: +33 6 12… typed finds 06 12… and +33 (0)6 12… too (the
-    country code is one to three digits; each is tried). Digits typed without + are taken
-    as a country code only when long enough to be a whole international number."""
+    """A number as it may be stored: +33 6 12… typed finds 06 12… too (stored numbers with a
+    calling code carry their national form as well, app/core/phones.py). Digits typed without
+    + are read as an international number only when long enough to be one."""
     if _international(word):
-        word, shortest = word[1:], 3
-    elif word.isdigit() and len(word) >= 8 and not word.startswith("0"):
-        shortest = 5
-    else:
+        word = word[1:]
+    elif not (word.isdigit() and len(word) >= 8 and not word.startswith("0")):
         return [word]
-    found = [word]
-    for k in (1, 2, 3):
-        if len(word) - k >= shortest:
-            found += ["0" + word[k:], word[:k] + "0" + word[k:]]
-    return found
+    national = national_digits(word)
+    if not national:
+        return [word]
+    return [word, national if national.startswith("0") else "0" + national]
 
 
 def _fts_match(words: list[str]) -> str:
@@ -268,6 +265,17 @@ def find_contacts(
     words = _words(terms)
     if not words:
         return []
+    if looks_like_email(query.strip()):
+        # A whole address names its person: read by the email index, not as words that every
+        # address of the same domain shares.
+        exact = session.exec(
+            select(Contact.id)
+            .where(Contact.email == query.strip().lower(), Contact.archived_at.is_(None))
+            .order_by(Contact.id)
+            .limit(limit)
+        ).all()
+        if exact:
+            return _described(session, user, list(exact))
     contains = and_(*[_contains(t, Contact.search_text) for t in terms])
     live = Contact.archived_at.is_(None)
     columns = (Contact.id, Contact.search_text, Contact.sort_key)

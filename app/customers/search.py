@@ -9,6 +9,8 @@ and the engine sorts those: SQLite's FTS5 trigram table (migration 0012), Postgr
 pg_trgm GIN index (migration 0017). Each way costs what it finds, not what the team has.
 """
 
+import re
+
 from sqlalchemy import and_, literal_column, or_, select, text
 from sqlmodel import Session
 
@@ -39,8 +41,27 @@ def matching(column, query: str):
 
 
 def _match(words: list[str]) -> str:
-    """An FTS5 query for any of these texts, each a phrase."""
-    return " OR ".join('"' + w.replace('"', '""') + '"' for w in words)
+    """An FTS5 query for any of these texts, each a phrase. Of a long text (an email
+    address) only its longest part is asked: the trigram index answers a phrase by reading
+    the list of every trigram in it, and "example.com" is in thousands of addresses; the
+    exact text is then checked on the rows listed."""
+    return " OR ".join('"' + _selective(w).replace('"', '""') + '"' for w in words)
+
+
+def _listing(words: list[str]) -> tuple[str, str]:
+    """(table, MATCH text) listing the contacts that may match, on SQLite. A number is a
+    word of the searched text: its prefix in the word index (migration 0010) is a short
+    range, where its digits' trigrams are in every stored number."""
+    if all(w.isdigit() for w in words):
+        return "contact_words", " OR ".join(f'"{w}"*' for w in words)
+    return "contact_trigrams", _match(words)
+
+
+def _selective(text: str) -> str:
+    if len(text) <= 12:
+        return text
+    parts = [p for p in re.split(r"[@.\s]+", text) if len(p) >= 3]
+    return max(parts, key=len) if parts else text
 
 
 def page_ids(
@@ -105,19 +126,19 @@ def _rare(session: Session, words: list[str]) -> bool:
     planner knows that from its statistics and walks only a few names first."""
     if session.get_bind().dialect.name != "sqlite":
         return False
+    table, match = _listing(words)
     listed = text(
-        "SELECT count(*) FROM (SELECT rowid FROM contact_trigrams "
-        "WHERE contact_trigrams MATCH :m LIMIT :n)"
+        f"SELECT count(*) FROM (SELECT rowid FROM {table} WHERE {table} MATCH :m LIMIT :n)"
     )
-    return session.execute(listed, {"m": _match(words), "n": RARE + 1}).scalar() <= RARE
+    return session.execute(listed, {"m": match, "n": RARE + 1}).scalar() <= RARE
 
 
 def _indexed(session: Session, words: list[str], query: str, live: list, n: int) -> list[int]:
     """The first `n` matches in name order, the index listing them and the engine sorting."""
     found = matching(Contact.search_text, query)
     if session.get_bind().dialect.name == "sqlite":
-        listed = text("SELECT rowid FROM contact_trigrams WHERE contact_trigrams MATCH :m")
-        listed = listed.bindparams(m=_match(words))
+        table, match = _listing(words)
+        listed = text(f"SELECT rowid FROM {table} WHERE {table} MATCH :m").bindparams(m=match)
         # The unary + keeps SQLite off the name indexes: the listed rows by id, then sorted.
         stmt = (
             select(Contact.id)
