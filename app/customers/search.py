@@ -11,7 +11,7 @@ pg_trgm GIN index (migration 0017). Each way costs what it finds, not what the t
 
 import re
 
-from sqlalchemy import and_, literal_column, or_, select, text
+from sqlalchemy import and_, func, literal_column, or_, select, text
 from sqlmodel import Session
 
 from app.core.phones import number_spellings
@@ -20,6 +20,7 @@ from app.customers.models import Contact
 
 WALK = 6000  # names read in order before the trigram index is asked instead
 RARE = 500  # SQLite: at most this many listed by the index, sorted without walking
+LONG_NUMBER = 7  # digits from which a number is rare enough to be listed, not walked to
 
 
 def spellings(query: str) -> list[str]:
@@ -64,6 +65,20 @@ def _selective(text: str) -> str:
     return max(parts, key=len) if parts else text
 
 
+def words_document():
+    """PostgreSQL: the words of a contact's searched text, as its GIN index holds them
+    (migration 0010); quick entry reads the same index."""
+    return func.to_tsvector(
+        literal_column("'simple'"),
+        func.translate(Contact.search_text, literal_column("'@._-+'"), literal_column("'     '")),
+    )
+
+
+def _number_words(numbers: list[str]):
+    query = " | ".join(f"{n}:*" for n in numbers)
+    return words_document().op("@@")(func.to_tsquery(literal_column("'simple'"), query))
+
+
 def page_ids(
     session: Session, query: str, after: tuple[str, int] | None, n: int
 ) -> list[int] | None:
@@ -79,7 +94,9 @@ def page_ids(
         live.append(
             or_(Contact.sort_key > key, and_(Contact.sort_key == key, Contact.id > last_id))
         )
-    if _rare(session, words):
+    if _rare(session, words) or all(w.isdigit() and len(w) >= LONG_NUMBER for w in words):
+        # Few matches (SQLite counts them; a number of seven digits or more has few on
+        # either engine): the index lists them, the engine sorts them.
         return _indexed(session, words, query, live, n)
     window = (
         select(Contact.id, Contact.sort_key, Contact.search_text)
@@ -149,6 +166,8 @@ def _indexed(session: Session, words: list[str], query: str, live: list, n: int)
     else:
         # Ordered by an expression no index gives, PostgreSQL takes the trigram index and
         # sorts what it lists, instead of walking the names hoping for an early match.
+        if all(w.isdigit() for w in words):
+            found = and_(_number_words(words), found)
         stmt = (
             select(Contact.id).where(*live, found).order_by(Contact.sort_key.concat(""), Contact.id)
         )
