@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test test-fast demo lint format bench bench-growth i18n browser clean
+.PHONY: run test test-fast demo lint format bench bench-growth i18n browser mailserver clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -27,7 +27,15 @@ browser:
 	  $$SUDO apt-get update -qq && \
 	  DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium chromium-driver >/dev/null; }
 
-test: $(STAMP) browser
+# Debian's dovecot-imapd: the mail capture tests read a real IMAP mailbox (tests/mailserver.py
+# starts its own throwaway instance; no system service is used).
+mailserver:
+	@command -v dovecot >/dev/null || test -x /usr/sbin/dovecot || { \
+	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	  $$SUDO apt-get update -qq && \
+	  DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq dovecot-imapd >/dev/null; }
+
+test: $(STAMP) browser mailserver
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/pytest -n 2 -q

@@ -65,6 +65,8 @@ def kinds(settings=None) -> dict[str, Kind]:
     # Imported here: the runner sits above the domains, which register nothing themselves.
     from app.interop import digest
     from app.interop.imports import jobs as import_jobs
+    from app.interop.mail import jobs as mail_jobs
+    from app.interop.mail import mailbox
     from app.interop.webhooks import service as webhooks
 
     registry = {
@@ -74,7 +76,18 @@ def kinds(settings=None) -> dict[str, Kind]:
     }
     if settings is not None and not settings.smtp_host:
         del registry["digest"]
+    if settings is None or mailbox.configured(settings):
+        registry[mail_jobs.KIND] = Kind(mail_jobs.run_look)
     return registry
+
+
+def housekeeping_seconds(settings) -> float:
+    """How often sweeps and schedules run: every 30 s, or each mailbox poll if shorter."""
+    from app.interop.mail import mailbox
+
+    if mailbox.configured(settings):
+        return max(1.0, min(HOUSEKEEPING_SECONDS, settings.imap_poll_seconds))
+    return HOUSEKEEPING_SECONDS
 
 
 # Deliveries come in bursts (an import can queue one per row): every other kind goes first,
@@ -169,10 +182,12 @@ class Runner:
                     session.commit()
         from app.interop import digest
         from app.interop.imports import jobs as import_jobs
+        from app.interop.mail import jobs as mail_jobs
 
         with self.session() as session:
             digest.schedule_due(session, self.settings, utcnow())
             import_jobs.remove_abandoned_files(session, utcnow())
+            mail_jobs.schedule_due(session, self.settings, utcnow())
 
     def release(self) -> None:
         with self.session() as session:
@@ -201,7 +216,8 @@ class Runner:
     async def loop(self) -> None:
         slots = asyncio.Semaphore(max(1, self.settings.job_concurrency))
         tasks: set[asyncio.Task] = set()
-        last_housekeeping = -HOUSEKEEPING_SECONDS
+        every = housekeeping_seconds(self.settings)
+        last_housekeeping = -every
         running_loop = asyncio.get_running_loop()
         clock = running_loop.time
         wake = asyncio.Event()
@@ -214,7 +230,7 @@ class Runner:
         try:
             while not self.stopping.is_set():
                 try:
-                    if clock() - last_housekeeping >= HOUSEKEEPING_SECONDS:
+                    if clock() - last_housekeeping >= every:
                         last_housekeeping = clock()
                         await asyncio.to_thread(self.housekeeping)
                     await slots.acquire()
@@ -234,7 +250,7 @@ class Runner:
                     pause, idle = idle, min(idle * 2, IDLE_MAX_SECONDS)
                 if job is None:
                     slots.release()
-                    until_housekeeping = HOUSEKEEPING_SECONDS - (clock() - last_housekeeping)
+                    until_housekeeping = every - (clock() - last_housekeeping)
                     try:
                         await asyncio.wait_for(
                             wake.wait(), max(0.05, min(pause, until_housekeeping))
