@@ -96,6 +96,7 @@ def test_main_pages_have_no_serious_accessibility_violation(
         "deal": f"/deals/{ids['deal']}",
         "my-reports": "/reports",
         "account": "/account",
+        "mail": "/mail",
     }
     problems = {}
     context, page = _signed_in(browser, base, accounts["seller"], width)

@@ -81,6 +81,7 @@ def _pages(contact_id):
         "board": "/deals/board",
         "reports": "/reports",
         "account": "/account",
+        "mail": "/mail",
     }
 
 
@@ -177,7 +178,7 @@ def test_at_desktop_width_one_navigation_line_marks_the_section(live_server, bro
     user, contact = seller
     ctx, page = _log_in(browser, base, user.email, 1280)
     sections = {"today": "/today", "contacts": "/contacts", "contact": "/contacts"}
-    sections |= {"board": "/deals/board", "reports": "/reports", "account": None}
+    sections |= {"board": "/deals/board", "reports": "/reports", "account": None, "mail": None}
     problems = {}
     for name, path in _pages(contact.id).items():
         page.goto(base + path)
