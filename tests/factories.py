@@ -150,7 +150,20 @@ def world(
 
     csv_file = upload("people.csv", b"name,email\nZed,zed@example.test\n")
     job = start_import(session, seller, settings, csv_file, "contacts")
+    from app.interop.mail.models import TO_FILE, MailMessage
+
+    waiting = MailMessage(
+        owner_id=seller.id,
+        message_id="waiting@x.test",
+        thread_id="waiting@x.test",
+        subject="Unknown sender",
+        sender_email="nobody@x.test",
+        status=TO_FILE,
+    )
+    session.add(waiting)
+    session.commit()
     return {
+        "message_id": waiting.id,
         "import_id": job.id,
         "webhook_id": 1,
         "calendar_token": feed_token(session, seller, settings.secret_key),

@@ -51,6 +51,11 @@ ACCESS = {
     ("GET", "/mail"): RECORDS,
     ("POST", "/mail/capture-address"): RECORDS,
     ("POST", "/mail/capture-default"): RECORDS,
+    # Captured mail waiting to be filed is its seller's alone (R2).
+    ("GET", "/mail/to-file"): RECORDS,
+    ("POST", "/mail/to-file/{message_id}/file"): OWN_RECORD,
+    ("POST", "/mail/to-file/{message_id}/new-contact"): OWN_RECORD,
+    ("POST", "/mail/to-file/{message_id}/drop"): OWN_RECORD,
     ("GET", "/contacts/{contact_id}/vcard"): RECORDS,
     ("GET", "/export/contacts.vcf"): RECORDS,
     ("GET", "/import/vcard"): RECORDS,

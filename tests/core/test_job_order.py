@@ -103,8 +103,9 @@ def test_an_idle_loop_looks_less_and_less_often_and_wakes_for_its_own_jobs(
         return idle_looks, queued_at
 
     idle_looks, queued_at = asyncio.run(scenario())
-    assert 2 <= idle_looks <= 4, idle_looks  # 0, 0.5, 1.5, 3.5 s; it was 8 at 0.5 s apart
-    assert ran and ran[0] - queued_at < 0.3
+    assert 2 <= idle_looks <= 5, idle_looks  # 0, 0.5, 1.5, 3.5 s; it was 8 at 0.5 s apart
+    # Woken, not found at the next look (up to 5 s away); slack for a busy CI machine.
+    assert ran and ran[0] - queued_at < 1.5
 
 
 def _queue_one(session):

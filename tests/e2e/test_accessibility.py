@@ -97,6 +97,7 @@ def test_main_pages_have_no_serious_accessibility_violation(
         "my-reports": "/reports",
         "account": "/account",
         "mail": "/mail",
+        "mail-to-file": "/mail/to-file",
     }
     problems = {}
     context, page = _signed_in(browser, base, accounts["seller"], width)

@@ -133,7 +133,7 @@ def file_raw(session: Session, settings: Settings, store: DocumentStore, raw: by
     )
     session.add(message)
     session.flush()
-    files = _file_activities(session, settings, store, seller, message, contacts, mail)
+    files = file_activities(session, settings, store, seller, message, contacts, mail)
     message.files = json.dumps(files)[:20_000]
     session.commit()
     return Outcome(message.status, message.id, len(contacts))
@@ -145,7 +145,7 @@ def activity_text(message: MailMessage) -> str:
     ]
 
 
-def _file_activities(
+def file_activities(
     session: Session,
     settings: Settings,
     store: DocumentStore,

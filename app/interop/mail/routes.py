@@ -6,9 +6,12 @@ from fastapi.responses import RedirectResponse
 
 from app.auth.deps import RECORDS, RecordUser, SessionDep
 from app.core.config import SettingsDep
+from app.core.errors import FormErrors
 from app.core.forms import FormData, checked
+from app.core.ids import IdPath
 from app.core.templating import render
-from app.interop.mail import capture_address
+from app.documents.deps import StoreDep
+from app.interop.mail import capture_address, to_file
 
 router = APIRouter(include_in_schema=False)
 
@@ -25,6 +28,74 @@ def mail_page(request: Request, settings: SettingsDep, user: RecordUser):
         "saved": request.query_params.get("saved"),
     }
     return render(request, "interop/mail.html", context)
+
+
+def _to_file_page(request, session, user, status=200, **extra):
+    context = {
+        "page": to_file.waiting(session, user, request.query_params.get("cursor")),
+        "errors": {},
+        "failed_id": None,
+        "typed": "",
+    }
+    context.update(extra)
+    return render(request, "interop/to_file.html", context, status_code=status)
+
+
+@router.get("/mail/to-file")
+def to_file_page(request: Request, session: SessionDep, user: RecordUser):
+    """My captured mail that matched no contact: mine alone."""
+    return _to_file_page(request, session, user, filed=request.query_params.get("filed"))
+
+
+@router.post("/mail/to-file/{message_id}/file")
+def file_waiting_mail(
+    request: Request,
+    settings: SettingsDep,
+    session: SessionDep,
+    user: RecordUser,
+    store: StoreDep,
+    message_id: IdPath,
+    form: FormData,
+):
+    message = to_file.get_mine(session, user, message_id)
+    if message.status != to_file.TO_FILE:
+        return RedirectResponse("/mail/to-file", 303)  # filed or dropped already (a second click)
+    typed = form.get("contact", "")
+    try:
+        contact = to_file.file_on(session, settings, store, user, message, typed)
+    except FormErrors as exc:
+        return _to_file_page(
+            request, session, user, 400, errors=exc.fields, failed_id=message_id, typed=typed
+        )
+    return RedirectResponse(f"/mail/to-file?filed={contact.id}", 303)
+
+
+@router.post("/mail/to-file/{message_id}/new-contact")
+def file_on_new_contact(
+    request: Request,
+    settings: SettingsDep,
+    session: SessionDep,
+    user: RecordUser,
+    store: StoreDep,
+    message_id: IdPath,
+):
+    message = to_file.get_mine(session, user, message_id)
+    if message.status != to_file.TO_FILE:
+        return RedirectResponse("/mail/to-file", 303)
+    try:
+        contact = to_file.file_on_new_contact(session, settings, store, user, message)
+    except FormErrors as exc:
+        session.rollback()
+        return _to_file_page(request, session, user, 400, errors=exc.fields, failed_id=message_id)
+    return RedirectResponse(f"/contacts/{contact.id}", 303)
+
+
+@router.post("/mail/to-file/{message_id}/drop")
+def drop_waiting_mail(session: SessionDep, user: RecordUser, message_id: IdPath):
+    message = to_file.get_mine(session, user, message_id)
+    if message.status == to_file.TO_FILE:
+        to_file.drop(session, user, message)
+    return RedirectResponse("/mail/to-file", 303)
 
 
 @router.post("/mail/capture-address")
