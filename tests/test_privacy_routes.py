@@ -51,6 +51,7 @@ ACCESS = {
     ("GET", "/mail"): RECORDS,
     ("POST", "/mail/capture-address"): RECORDS,
     ("POST", "/mail/capture-default"): RECORDS,
+    ("GET", "/admin/mail"): ADMIN,
     # Captured mail waiting to be filed is its seller's alone (R2).
     ("GET", "/mail/to-file"): RECORDS,
     ("POST", "/mail/to-file/{message_id}/file"): OWN_RECORD,

@@ -142,11 +142,17 @@ def look(sessions, settings: Settings, store: DocumentStore) -> Look:
 
 
 def status(session: Session) -> dict:
+    """{"ok_at", "failures", "error", "error_at", "next_at"} as last saved (times as
+    datetimes); empty before the first look."""
     row = session.get(AppSetting, STATUS_KEY)
     try:
-        return json.loads(row.value) if row else {}
+        data = json.loads(row.value) if row else {}
     except ValueError:
         return {}
+    for key in ("ok_at", "error_at", "next_at"):
+        if data.get(key):
+            data[key] = datetime.fromisoformat(data[key])
+    return data
 
 
 def _save(session: Session, data: dict) -> None:
@@ -163,11 +169,12 @@ def note_success(session: Session, seen: Look, now: datetime) -> None:
 def note_failure(session: Session, error: str, now: datetime) -> None:
     before = status(session)
     failures = int(before.get("failures", 0)) + 1
+    ok_at = before.get("ok_at")
     wait = min(60 * 2 ** (failures - 1), 3600)  # 1, 2, 4 … minutes, at most an hour
     _save(
         session,
         {
-            "ok_at": before.get("ok_at"),
+            "ok_at": ok_at.isoformat() if ok_at else None,
             "failures": failures,
             "error": re.sub(r"\s+", " ", error)[:300],
             "error_at": now.isoformat(),
@@ -179,4 +186,4 @@ def note_failure(session: Session, error: str, now: datetime) -> None:
 def due(session: Session, now: datetime) -> bool:
     """Whether the mailbox may be looked at now (not while backing off after failures)."""
     next_at = status(session).get("next_at")
-    return not next_at or datetime.fromisoformat(next_at) <= now
+    return not next_at or next_at <= now

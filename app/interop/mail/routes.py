@@ -4,20 +4,37 @@ what they capture."""
 from fastapi import APIRouter, FastAPI, Request
 from fastapi.responses import RedirectResponse
 
-from app.auth.deps import RECORDS, RecordUser, SessionDep
+from app.auth.deps import ADMIN, RECORDS, RecordUser, SessionDep
 from app.core.config import SettingsDep
 from app.core.errors import FormErrors
 from app.core.forms import FormData, checked
 from app.core.ids import IdPath
 from app.core.templating import render
 from app.documents.deps import StoreDep
-from app.interop.mail import capture_address, to_file
+from app.interop.mail import capture_address, mailbox, to_file
 
 router = APIRouter(include_in_schema=False)
+admin = APIRouter(include_in_schema=False)
 
 
 def mount(app: FastAPI) -> None:
     app.include_router(router, dependencies=RECORDS)
+    app.include_router(admin, dependencies=ADMIN)
+
+
+@admin.get("/admin/mail")
+def mailbox_page(request: Request, settings: SettingsDep, session: SessionDep):
+    """The team mailbox as Carnet last saw it: when it was read, the last error and when
+    Carnet tries again (never a seller's mail or count: R3)."""
+    context = {
+        "configured": mailbox.configured(settings),
+        "host": settings.imap_host,
+        "folder": settings.imap_folder,
+        "failed_folder": settings.imap_failed_folder,
+        "address": settings.capture_address,
+        "status": mailbox.status(session),
+    }
+    return render(request, "admin/mail.html", context)
 
 
 @router.get("/mail")

@@ -75,3 +75,23 @@ def test_a_manager_has_no_capture_address(client_for, manager, capture):
     client = client_for(manager)
     assert client.get("/mail").status_code == 403
     assert client.post("/mail/capture-address").status_code == 403
+
+
+def test_the_admin_sees_the_mailbox_status_and_its_last_error(
+    client_for, admin, seller, capture, session
+):
+    from datetime import timedelta
+
+    from app.core.schema import utcnow
+    from app.interop.mail import mailbox
+
+    capture.imap_host = "imap.team.example"
+    client = client_for(admin)
+    assert "not yet" in client.get("/admin/mail").text
+    mailbox.note_failure(session, "imap.team.example:993: connection refused", utcnow())
+    mailbox.note_failure(session, "imap.team.example:993: connection refused", utcnow())
+    page = client.get("/admin/mail").text
+    assert "The last 2 looks failed." in page and "connection refused" in page
+    assert not mailbox.due(session, utcnow())  # backing off: 2 minutes after the second
+    assert mailbox.due(session, utcnow() + timedelta(minutes=3))
+    assert client_for(seller).get("/admin/mail").status_code == 403
