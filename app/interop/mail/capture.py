@@ -54,18 +54,16 @@ def _customers(mail: ParsedMail, seller: User, team: set[str]) -> list[str]:
         people = mail.to + mail.cc
         if mail.sender and mail.sender.email != seller.email.lower():
             people.insert(0, mail.sender)  # a customer's mail the seller was copied on
+    team_domains = {e.split("@")[1] for e in team if "@" in e}
     found: list[str] = []
     for person in people:
-        email = person.email
-        if email in team or "+" in email.split("@")[0] and email.split("@")[1] in _domains(team):
+        local, domain = person.email.split("@", 1)
+        # A colleague, or a plus address of the team's own domains (a capture address).
+        if person.email in team or ("+" in local and domain in team_domains):
             continue
-        if email not in found:
-            found.append(email)
+        if person.email not in found:
+            found.append(person.email)
     return found[:50]
-
-
-def _domains(team: set[str]) -> set[str]:
-    return {e.split("@")[1] for e in team if "@" in e}
 
 
 def _thread(session: Session, mail: ParsedMail, own_id: str) -> str:

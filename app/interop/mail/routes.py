@@ -74,9 +74,9 @@ def file_waiting_mail(
     message_id: IdPath,
     form: FormData,
 ):
-    message = to_file.get_mine(session, user, message_id)
-    if message.status != to_file.TO_FILE:
-        return RedirectResponse("/mail/to-file", 303)  # filed or dropped already (a second click)
+    message = to_file.get_waiting(session, user, message_id)
+    if message is None:
+        return RedirectResponse("/mail/to-file", 303)
     typed = form.get("contact", "")
     try:
         contact = to_file.file_on(session, settings, store, user, message, typed)
@@ -96,8 +96,8 @@ def file_on_new_contact(
     store: StoreDep,
     message_id: IdPath,
 ):
-    message = to_file.get_mine(session, user, message_id)
-    if message.status != to_file.TO_FILE:
+    message = to_file.get_waiting(session, user, message_id)
+    if message is None:
         return RedirectResponse("/mail/to-file", 303)
     try:
         contact = to_file.file_on_new_contact(session, settings, store, user, message)
@@ -109,8 +109,8 @@ def file_on_new_contact(
 
 @router.post("/mail/to-file/{message_id}/drop")
 def drop_waiting_mail(session: SessionDep, user: RecordUser, message_id: IdPath):
-    message = to_file.get_mine(session, user, message_id)
-    if message.status == to_file.TO_FILE:
+    message = to_file.get_waiting(session, user, message_id)
+    if message is not None:
         to_file.drop(session, user, message)
     return RedirectResponse("/mail/to-file", 303)
 

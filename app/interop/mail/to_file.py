@@ -5,7 +5,7 @@ one step, or dropped."""
 import json
 
 from pydantic import ValidationError
-from sqlalchemy import and_, or_
+from sqlalchemy import or_
 from sqlmodel import Session, select
 
 from app.activities.models import Activity
@@ -38,13 +38,14 @@ def waiting(session: Session, user: User, cursor: str | None = None, limit: int 
     return page
 
 
-def get_mine(session: Session, user: User, message_id: int) -> MailMessage:
-    """One of my captured mails; anyone else's is not found (R2)."""
+def get_waiting(session: Session, user: User, message_id: int) -> MailMessage | None:
+    """One of my mails still waiting; None once filed or dropped (a second click); anyone
+    else's is not found (R2)."""
     require_records(user)
     message = session.get(MailMessage, message_id)
     if message is None or message.owner_id != user.id:
         raise NotFound
-    return message
+    return message if message.status == TO_FILE else None
 
 
 def _contact_for(session: Session, user: User, typed: str) -> Contact:
@@ -58,7 +59,7 @@ def _contact_for(session: Session, user: User, typed: str) -> Contact:
         select(Contact)
         .where(
             Contact.archived_at.is_(None),
-            or_(Contact.email == typed.lower(), and_(Contact.sort_key == fold(typed)[:200])),
+            or_(Contact.email == typed.lower(), Contact.sort_key == fold(typed)[:200]),
         )
         .limit(2)
     ).all()
