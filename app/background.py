@@ -60,22 +60,25 @@ class JobRun:
 
 
 def kinds(settings=None) -> dict[str, Kind]:
-    """What this process can run. A process without SMTP settings leaves digests to one that
-    has them (a `carnet digest` run, another server), rather than failing and backing off."""
+    """What this process can run. A process without SMTP settings leaves digests and mail to
+    one that has them (a `carnet digest` run, another server), rather than failing and
+    backing off."""
     # Imported here: the runner sits above the domains, which register nothing themselves.
     from app.interop import digest
     from app.interop.imports import jobs as import_jobs
     from app.interop.mail import jobs as mail_jobs
-    from app.interop.mail import mailbox
+    from app.interop.mail import mailbox, sending
     from app.interop.webhooks import service as webhooks
 
     registry = {
         "webhook": Kind(webhooks.run_delivery, webhooks.delivery_ended, webhooks.backoff),
         "digest": Kind(digest.run_digest, backoff=digest.backoff),
         "import": Kind(import_jobs.run_job, import_jobs.job_ended),
+        sending.KIND: Kind(sending.run_send, sending.send_ended, sending.backoff),
     }
     if settings is not None and not settings.smtp_host:
         del registry["digest"]
+        del registry[sending.KIND]
     if settings is None or mailbox.configured(settings):
         registry[mail_jobs.KIND] = Kind(mail_jobs.run_look)
     return registry

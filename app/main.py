@@ -287,6 +287,7 @@ def create_app(settings: Settings | None = None, engine=None, check_schema: bool
     from app.interop.handover import routes as handover_routes
     from app.interop.imports import routes as import_routes
     from app.interop.mail import routes as mail_routes
+    from app.interop.mail import send_routes as mail_send_routes
     from app.interop.webhooks import routes as webhooks_routes
     from app.reports import api as reports_api
     from app.reports import routes as reports_routes
@@ -304,6 +305,7 @@ def create_app(settings: Settings | None = None, engine=None, check_schema: bool
     erasure_routes.mount(app)
     import_routes.mount(app)
     mail_routes.mount(app)
+    mail_send_routes.mount(app)
     for module in (customers_api, activities_api, deals_api, documents_api, reports_api):
         module.mount(app)
     return app

@@ -150,7 +150,7 @@ def world(
 
     csv_file = upload("people.csv", b"name,email\nZed,zed@example.test\n")
     job = start_import(session, seller, settings, csv_file, "contacts")
-    from app.interop.mail.models import TO_FILE, MailMessage
+    from app.interop.mail.models import TO_FILE, MailMessage, MailTemplate
 
     waiting = MailMessage(
         owner_id=seller.id,
@@ -161,9 +161,12 @@ def world(
         status=TO_FILE,
     )
     session.add(waiting)
+    template = MailTemplate(name="Thanks", subject="Thanks", body="Thank you", updated_by=admin.id)
+    session.add(template)
     session.commit()
     return {
         "message_id": waiting.id,
+        "template_id": template.id,
         "import_id": job.id,
         "webhook_id": 1,
         "calendar_token": feed_token(session, seller, settings.secret_key),

@@ -57,6 +57,16 @@ ACCESS = {
     ("POST", "/mail/to-file/{message_id}/file"): OWN_RECORD,
     ("POST", "/mail/to-file/{message_id}/new-contact"): OWN_RECORD,
     ("POST", "/mail/to-file/{message_id}/drop"): OWN_RECORD,
+    # Writing to a customer from a record: whoever may see the record (its private documents
+    # and activities stay their author's, tested in tests/interop/mail/test_sending.py).
+    ("GET", "/mail/compose"): RECORDS,
+    ("POST", "/mail/compose"): RECORDS,
+    ("POST", "/mail/survey"): RECORDS,
+    ("GET", "/admin/mail-templates"): ADMIN,
+    ("POST", "/admin/mail-templates"): ADMIN,
+    ("GET", "/admin/mail-templates/{template_id}"): ADMIN,
+    ("POST", "/admin/mail-templates/{template_id}"): ADMIN,
+    ("POST", "/admin/mail-templates/{template_id}/delete"): ADMIN,
     ("GET", "/contacts/{contact_id}/vcard"): RECORDS,
     ("GET", "/export/contacts.vcf"): RECORDS,
     ("GET", "/import/vcard"): RECORDS,

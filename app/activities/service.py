@@ -53,8 +53,11 @@ def _to_utc(moment: datetime, user: User) -> datetime:
     return moment.astimezone(UTC)
 
 
-def log_activity(session: Session, user: User, data: ActivityCreate) -> Activity:
-    """Saves an activity and, when given, its next step, in one transaction."""
+def log_activity(
+    session: Session, user: User, data: ActivityCreate, *, mail_message_id: int | None = None
+) -> Activity:
+    """Saves an activity and, when given, its next step, in one transaction (with whatever
+    the caller added to the session: a mail sent from Carnet and its sending job)."""
     require_records(user)
     errors = FormErrors()
     contact = organization = None
@@ -104,6 +107,7 @@ def log_activity(session: Session, user: User, data: ActivityCreate) -> Activity
         author_id=user.id,
         text=data.text,
         visibility=data.visibility,
+        mail_message_id=mail_message_id,
     )
     session.add(activity)
     session.flush()

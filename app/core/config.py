@@ -59,6 +59,9 @@ class Settings(BaseSettings):
     smtp_from: str = "carnet@localhost"
     # "starttls", "ssl" or "none" (a local relay).
     smtp_security: str = "starttls"
+    # Mail a seller sends from Carnet leaves From their own address (when the server allows
+    # it) instead of CARNET_SMTP_FROM; either way their address is the Reply-To.
+    smtp_from_seller: bool = False
     # Mail capture: the team mailbox Carnet reads over IMAP. Each seller's capture address
     # is this mailbox's address with their secret after a "+" (crm+k7f3x9@company.example).
     capture_address: str = ""

@@ -27,6 +27,7 @@ def contact_page(session: Session, user: User, contact: Contact, secret_key: str
         "documents": documents.documents_of(session, user, contact_id=contact.id),
         "feedback": satisfaction.feedback_for(session, user, secret_key, contact_id=contact.id),
         "survey_url": f"/contacts/{contact.id}/surveys",
+        "mail_ids": {"contact_id": contact.id},
         **record_pages.timeline(session, user, "contact", contact),
         **record_pages.changes(session, "contact", contact.id),
     }

@@ -140,6 +140,7 @@ def deal_page(
         "versions": documents.versions_by_document(session, user, [d.document.id for d in docs]),
         "feedback": satisfaction.feedback_for(session, user, secret_key, deal_id=deal.id),
         "survey_url": f"/deals/{deal.id}/surveys",
+        "mail_ids": {"deal_id": deal.id},
         "move": move,
         "errors": errors or {},
         "form": form or {},

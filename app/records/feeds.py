@@ -10,6 +10,7 @@ from app.audit.trail import history
 from app.auth.deps import RecordUser, SessionDep
 from app.auth.models import User
 from app.core.templating import render
+from app.interop.mail.on_records import mail_lines
 
 PATHS = {"contact": "/contacts", "organization": "/organizations", "deal": "/deals"}
 TIMELINES = {
@@ -20,10 +21,14 @@ TIMELINES = {
 
 
 def timeline(session: Session, user: User, record_type: str, record, cursor: str = "") -> dict:
-    """The record's activities, newest first (private ones only for their author, R2)."""
+    """The record's activities, newest first (private ones only for their author, R2), and
+    the mail behind their email activities."""
+    page = TIMELINES[record_type](session, user, record, cursor=cursor or None)
+    mail_ids = {e.activity.mail_message_id for e in page.items if e.activity.mail_message_id}
     return {
-        "timeline": TIMELINES[record_type](session, user, record, cursor=cursor or None),
+        "timeline": page,
         "timeline_url": f"{PATHS[record_type]}/{record.id}/timeline",
+        "mail": mail_lines(session, mail_ids),
     }
 
 

@@ -77,7 +77,11 @@ def create_link(
     kind: str = "csat",
     deal: Deal | None = None,
     days: int = 30,
+    *,
+    commit: bool = True,
 ) -> SurveyLink:
+    """A new link; with commit=False it is saved by the caller's transaction (a mail that
+    carries it)."""
     require_records(user)
     errors = FormErrors()
     if kind not in KINDS:
@@ -86,6 +90,9 @@ def create_link(
         errors.add("contact_id", N_("This person was erased."))
     errors.raise_if_any()
     link = _new_link(session, user.id, contact, deal, kind, days, user.language or "en")
+    if not commit:
+        session.flush()  # the id signs the link
+        return link
     session.commit()
     session.refresh(link)
     return link

@@ -32,6 +32,9 @@ UPWARD = {
     ("app.documents.service", "app.deals.models"),
     # A deal that is won prepares a survey when the admin turned that on.
     ("app.deals.service", "app.satisfaction.service"),
+    # A timeline page shows, under each email activity, the mail behind it (sent or not,
+    # which document versions it carried): one read of the mail table per page.
+    ("app.records.feeds", "app.interop.mail.on_records"),
 }
 
 

@@ -1,42 +1,25 @@
 """The daily digest goes through a real SMTP server, in the user's language, theirs only."""
 
-import email
-import socket
 from datetime import UTC, datetime
 
 import pytest
-from aiosmtpd.controller import Controller
 from sqlmodel import select
 
 from app.auth.models import User
 from app.auth.service import update_preferences
 from app.interop.digest import schedule_due
-
-
-class Inbox:
-    def __init__(self):
-        self.messages = []
-
-    async def handle_DATA(self, server, session, envelope):
-        self.messages.append(email.message_from_bytes(envelope.content))
-        return "250 OK"
+from tests.smtpserver import free_port, smtp_server
 
 
 @pytest.fixture
 def smtp(settings):
-    inbox = Inbox()
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    controller = Controller(inbox, hostname="127.0.0.1", port=port)
-    controller.start()
-    settings.smtp_host = "127.0.0.1"
-    settings.smtp_port = port
-    settings.smtp_security = "none"
-    settings.smtp_from = "carnet@example.test"
-    settings.base_url = "https://crm.example.test/"
-    yield inbox
-    controller.stop()
+    with smtp_server() as inbox:
+        settings.smtp_host = "127.0.0.1"
+        settings.smtp_port = inbox.port
+        settings.smtp_security = "none"
+        settings.smtp_from = "carnet@example.test"
+        settings.base_url = "https://crm.example.test/"
+        yield inbox
 
 
 MORNING = datetime(2026, 11, 24, 8, 30, tzinfo=UTC)  # 09:30 in Paris
@@ -118,9 +101,7 @@ def test_an_smtp_outage_leaves_the_digest_due_and_it_goes_out_later(
     update_preferences(session, seller, language="en", timezone="Europe/Paris", digest=True)
     make_activity(seller, make_contact(), next_step="Call", next_step_due="2026-11-24")
     port = settings.smtp_port
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        settings.smtp_port = s.getsockname()[1]  # nobody listens there once closed
+    settings.smtp_port = free_port()  # nobody listens there
     assert send(MORNING) == 0
     job = session.exec(select(Job).where(Job.kind == "digest")).one()
     assert job.status == "queued" and job.attempts == 1 and "Connection" in job.error

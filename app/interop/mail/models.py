@@ -3,7 +3,7 @@ activities (one per contact it concerns) point back to it."""
 
 from datetime import datetime
 
-from sqlalchemy import Index
+from sqlalchemy import Index, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from app.core.schema import utcnow
@@ -42,4 +42,27 @@ class MailMessage(SQLModel, table=True):
     files: str = Field(default="[]", max_length=20_000)
     visibility: str = Field(default="team", max_length=8)
     status: str = Field(default=FILED, max_length=8)
+    # Why a sent mail did not leave (the SMTP server's last answer); empty otherwise.
+    error: str = Field(default="", max_length=500)
     received_at: datetime = Field(default_factory=utcnow)
+
+
+# A sent mail's life (direction "out"): queued for the SMTP server, accepted by it, or given
+# up on after the last attempt (its error kept for the seller to read).
+SENDING, SENT, FAILED = "sending", "sent", "failed"
+
+
+class MailTemplate(SQLModel, table=True):
+    """A team template the admin keeps, in one language; its fields ({first_name} …) are
+    filled in when a seller picks it."""
+
+    __tablename__ = "mail_template"
+    __table_args__ = (UniqueConstraint("name", "language"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(max_length=100)
+    language: str = Field(default="en", max_length=8)
+    subject: str = Field(default="", max_length=500)
+    body: str = Field(default="", max_length=10_000)
+    updated_by: int = Field(foreign_key="user.id")
+    updated_at: datetime = Field(default_factory=utcnow)

@@ -1,0 +1,290 @@
+"""Sending a mail from Carnet: written on a record's page, logged at once as an email activity
+(with its next step, in the same transaction), sent by a background job through the
+CARNET_SMTP_* settings with the seller as Reply-To. The documents attached are recorded
+version by version with their SHA-256: "which quote did they get?" has an answer."""
+
+import json
+import smtplib
+from contextlib import nullcontext
+from dataclasses import dataclass, field
+from datetime import timedelta
+from email.message import EmailMessage
+from email.utils import formataddr, make_msgid
+
+from sqlmodel import Session, select
+
+from app.activities.models import ActivityCreate
+from app.activities.service import log_activity
+from app.auth.models import User
+from app.core import jobs
+from app.core.config import Settings
+from app.core.errors import FormErrors, Message
+from app.core.i18n import N_
+from app.core.jobs import Retry
+from app.core.mail import can_send
+from app.core.mail import send as send_mail
+from app.core.schema import utcnow
+from app.documents.models import Document, DocumentVersion
+from app.documents.service import DocumentStore, visible_to
+from app.interop.mail.compose import Record
+from app.interop.mail.models import FAILED, SENDING, SENT, MailMessage
+from app.satisfaction import service as satisfaction
+
+KIND = "mail_send"
+MAX_ATTEMPTS = 8
+SURVEY_FIELD = "{survey_link}"
+MAX_ATTACHMENTS = 10
+
+
+@dataclass
+class Draft:
+    """What the seller typed; attachments map a document id to the version number chosen."""
+
+    contact_id: int | None = None
+    subject: str = ""
+    body: str = ""
+    attachments: dict[int, int | None] = field(default_factory=dict)
+    survey: str = ""  # "", "csat" or "nps": add a survey link
+    visibility: str = "team"
+    next_step: str = ""
+    next_step_due: str = ""
+
+
+def parse(form: dict[str, str]) -> Draft:
+    """The compose form: `attach_<document id>` ticks a document, `version_<document id>`
+    picks its version (the current one when absent)."""
+    attachments: dict[int, int | None] = {}
+    for key, value in form.items():
+        if key.startswith("attach_") and key[7:].isdigit() and value:
+            version = form.get(f"version_{key[7:]}", "")
+            attachments[int(key[7:])] = int(version) if version.isdigit() else None
+    contact = form.get("to", "")
+    return Draft(
+        contact_id=int(contact) if contact.isdigit() and len(contact) < 12 else None,
+        subject=form.get("subject", "").strip(),
+        body=form.get("body", "").strip("\r\n").rstrip(),
+        attachments=attachments,
+        survey=form.get("survey", "") if form.get("survey") in ("csat", "nps") else "",
+        visibility="private" if form.get("visibility") == "private" else "team",
+        next_step=form.get("next_step", "").strip(),
+        next_step_due=form.get("next_step_due", "").strip(),
+    )
+
+
+def _versions(session, user, record: Record, draft: Draft, errors, max_bytes: int) -> list:
+    """The chosen versions of the record's documents the user may see; one that is not the
+    record's (a forged id) is refused like a missing one."""
+    chosen = list(draft.attachments.items())[: MAX_ATTACHMENTS + 1]
+    if len(chosen) > MAX_ATTACHMENTS:
+        errors.add("attachments", Message(N_("Attach at most %(n)s files."), n=MAX_ATTACHMENTS))
+        return []
+    found = []
+    for document_id, number in chosen:
+        stmt = (
+            select(Document, DocumentVersion)
+            .join(DocumentVersion, DocumentVersion.document_id == Document.id)
+            .where(Document.id == document_id, visible_to(user))
+        )
+        if record.deal is not None:
+            stmt = stmt.where(Document.deal_id == record.deal.id)
+        elif record.contact is not None:
+            stmt = stmt.where(Document.contact_id == record.contact.id)
+        else:
+            stmt = stmt.where(Document.organization_id == record.organization.id)
+        if number is None:
+            stmt = stmt.where(DocumentVersion.id == Document.current_version_id)
+        else:
+            stmt = stmt.where(DocumentVersion.number == number)
+        row = session.exec(stmt).first()
+        if row is None:
+            errors.add("attachments", N_("One of these documents is no longer here."))
+            return []
+        found.append(row)
+    if sum(version.size for _, version in found) > max_bytes:
+        errors.add(
+            "attachments",
+            Message(
+                N_("These files add up to more than %(mb)s MB: attach fewer."),
+                mb=max_bytes // (1024 * 1024),
+            ),
+        )
+    return found
+
+
+def _survey_text(session, user, settings, secret_key, record, person, kind, body) -> str:
+    link = satisfaction.create_link(
+        session, user, person, kind, record.deal, settings.survey_days, commit=False
+    )
+    url = settings.base_url.rstrip("/") + "/s/" + satisfaction.token_of(secret_key, link)
+    if SURVEY_FIELD in body:
+        return body.replace(SURVEY_FIELD, url)
+    return f"{body}\n\n{url}" if body else url
+
+
+def send(
+    session: Session,
+    user: User,
+    settings: Settings,
+    secret_key: str,
+    record: Record,
+    draft: Draft,
+) -> MailMessage:
+    """Logs the mail as an email activity on the record and queues its sending, in one
+    transaction; raises FormErrors (nothing saved) on what the seller has to fix."""
+    errors = FormErrors()
+    if not can_send(settings):
+        errors.add(
+            "__all__", N_("Mail cannot be sent yet: ask your admin to set up CARNET_SMTP_*.")
+        )
+    person = next((p for p in record.people if p.id == draft.contact_id), None)
+    if person is None:
+        errors.add("to", N_("Pick who the mail is for."))
+    if not draft.subject:
+        errors.add("subject", N_("Write the subject."))
+    elif len(draft.subject) > 500:
+        errors.add("subject", Message(N_("At most %(n)s characters."), n=500))
+    if not draft.body and not draft.survey:
+        errors.add("body", N_("Write the message."))
+    elif len(draft.body) > 20_000:
+        errors.add("body", Message(N_("At most %(n)s characters."), n=20_000))
+    versions = _versions(session, user, record, draft, errors, settings.max_upload_bytes)
+    errors.raise_if_any()
+
+    body = draft.body
+    if draft.survey or SURVEY_FIELD in body:
+        body = _survey_text(
+            session, user, settings, secret_key, record, person, draft.survey or "csat", body
+        )
+    files = [
+        {
+            "document_id": document.id,
+            "version": version.number,
+            "name": version.filename,
+            "content_type": version.content_type,
+            "size": version.size,
+            "sha256": version.sha256,
+        }
+        for document, version in versions
+    ]
+    own_id = make_msgid(domain=_domain(settings))
+    message = MailMessage(
+        owner_id=user.id,
+        message_id=own_id,
+        thread_id=own_id,
+        direction="out",
+        subject=draft.subject,
+        sender_email=user.email,
+        sender_name=user.name[:200],
+        addresses=person.email.lower(),
+        text=body,
+        files=json.dumps(files),
+        visibility=draft.visibility,
+        status=SENDING,
+    )
+    session.add(message)
+    session.flush()
+    jobs.enqueue(session, KIND, ref_id=message.id, max_attempts=MAX_ATTEMPTS)
+    data = ActivityCreate(
+        kind="email",
+        contact_id=person.id,
+        organization_id=person.organization_id
+        or (record.organization.id if record.organization else None),
+        deal_id=record.deal.id if record.deal is not None else None,
+        text=f"{draft.subject}\n\n{body}"[:20_000],
+        visibility=draft.visibility,
+        next_step=draft.next_step,
+        next_step_due=draft.next_step_due,
+    )
+    try:
+        log_activity(session, user, data, mail_message_id=message.id)  # commits
+    except FormErrors:
+        session.rollback()
+        raise
+    return message
+
+
+def _domain(settings: Settings) -> str:
+    address = settings.smtp_from.rsplit("@", 1)
+    return address[1].strip("> ") if len(address) == 2 else "carnet.invalid"
+
+
+def build(session: Session, settings: Settings, store, message: MailMessage, owner: User):
+    """The MIME message as it leaves: from the installation's address (or the seller's, when
+    CARNET_SMTP_FROM_SELLER says the server allows it), the seller as Reply-To."""
+    mail = EmailMessage()
+    if settings.smtp_from_seller:
+        mail["From"] = formataddr((owner.name, owner.email))
+    else:
+        mail["From"] = formataddr((owner.name, settings.smtp_from))
+    mail["Reply-To"] = formataddr((owner.name, owner.email))
+    mail["To"] = message.addresses
+    mail["Subject"] = message.subject
+    mail["Message-ID"] = message.message_id
+    mail.set_content(message.text)
+    for entry in json.loads(message.files):
+        content = store.find(session, entry["sha256"])
+        if content is None:
+            raise LookupError(f"{entry['name']}: the stored file is missing")
+        data = b"".join(content.chunks(_same(session)))
+        maintype, _, subtype = entry["content_type"].partition("/")
+        mail.add_attachment(
+            data,
+            maintype=maintype or "application",
+            subtype=subtype or "octet-stream",
+            filename=entry["name"],
+        )
+    return mail
+
+
+def _same(session):
+    """Hands the chunks reader the job's own session (a short job: no need for a new one)."""
+    return lambda: nullcontext(session)
+
+
+def _permanent(exc: Exception) -> bool:
+    """A refusal no later attempt will change (a recipient refused, a 5xx answer)."""
+    if isinstance(exc, smtplib.SMTPRecipientsRefused):
+        return True
+    code = getattr(exc, "smtp_code", None)
+    return isinstance(code, int) and 500 <= code < 600
+
+
+def run_send(sessions, settings: Settings, job, run) -> None:
+    store = DocumentStore.of(settings)
+    with sessions() as session:
+        message = session.get(MailMessage, job.ref_id)
+        if message is None or message.status != SENDING:
+            return  # sent already (a job replayed after a crash), or given up
+        owner = session.get(User, message.owner_id)
+        try:
+            mail = build(session, settings, store, message, owner)
+            send_mail(settings, [mail])
+        except (OSError, smtplib.SMTPException, LookupError) as exc:
+            message.error = f"{type(exc).__name__}: {exc}"[:500]
+            if _permanent(exc) or isinstance(exc, LookupError):
+                message.status = FAILED
+            session.add(message)
+            session.commit()
+            if message.status != FAILED:
+                raise Retry(message.error) from exc
+            return
+        message.status, message.sent_at, message.error = SENT, utcnow(), ""
+        session.add(message)
+        session.commit()
+
+
+def send_ended(session: Session, job, status: str) -> None:
+    """The last attempt failed: the mail is marked not sent, for the seller to see."""
+    message = session.get(MailMessage, job.ref_id)
+    if message is not None and message.status == SENDING:
+        message.status = FAILED
+        if status == jobs.INTERRUPTED:
+            message.error = "Carnet stopped while sending this mail: it may not have left."
+        message.error = message.error or job.error[:500]
+        session.add(message)
+        session.commit()
+
+
+def backoff(attempts: int, settings=None) -> timedelta:
+    """1, 2, 4 … minutes, at most 30."""
+    return timedelta(minutes=min(2 ** (attempts - 1), 30))
