@@ -19,7 +19,8 @@ class Inbox:
         if self.refuse:
             return self.refuse
         self.raw.append(envelope.content)
-        self.messages.append(email.message_from_bytes(envelope.content, policy=email.policy.default))
+        message = email.message_from_bytes(envelope.content, policy=email.policy.default)
+        self.messages.append(message)
         return "250 OK"
 
 

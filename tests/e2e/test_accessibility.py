@@ -98,6 +98,7 @@ def test_main_pages_have_no_serious_accessibility_violation(
         "account": "/account",
         "mail": "/mail",
         "mail-to-file": "/mail/to-file",
+        "write-mail": f"/mail/compose?deal_id={ids['deal']}",
     }
     problems = {}
     context, page = _signed_in(browser, base, accounts["seller"], width)
@@ -113,6 +114,7 @@ def test_main_pages_have_no_serious_accessibility_violation(
     for role, name, path in [
         ("manager", "team-outcomes", "/reports/team"),
         ("admin", "admin-accounts", "/admin/users"),
+        ("admin", "admin-mail-templates", "/admin/mail-templates"),
         (None, "survey", f"/s/{ids['survey']}"),
     ]:
         context, page = _signed_in(browser, base, accounts.get(role), width)

@@ -10,6 +10,7 @@ from app.core.forms import FormData
 from app.core.ids import IdPath, id_from
 from app.core.mail import can_send
 from app.core.templating import render
+from app.documents.models import KIND_LABELS
 from app.interop.mail import compose, mail_templates, sending
 from app.interop.mail.mail_templates import FIELDS, LANGUAGES
 
@@ -43,6 +44,7 @@ def _compose_page(request, session, settings, user, record, form, errors=None, s
         "versions": versions,
         "can_send": can_send(settings),
         "languages": LANGUAGES,
+        "kind_labels": KIND_LABELS,
     }
     return render(request, "interop/compose.html", context, status_code=status)
 

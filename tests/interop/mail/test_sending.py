@@ -166,7 +166,8 @@ def test_without_smtp_settings_the_page_says_so_and_nothing_is_queued(
 ):
     deal, helene, _ = quoted_deal
     me = client_for(seller)
-    assert "ask your admin to set up CARNET_SMTP_*" in me.get(f"/mail/compose?deal_id={deal.id}").text
+    page = me.get(f"/mail/compose?deal_id={deal.id}").text
+    assert "ask your admin to set up CARNET_SMTP_*" in page
     r = _send(me, deal_id=deal.id, to=helene.id, subject="S", body="B")
     assert r.status_code == 400
     assert session.exec(select(MailMessage)).all() == []
