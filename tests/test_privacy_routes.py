@@ -62,6 +62,7 @@ ACCESS = {
     ("GET", "/mail/compose"): RECORDS,
     ("POST", "/mail/compose"): RECORDS,
     ("POST", "/mail/survey"): RECORDS,
+    ("POST", "/mail/draft"): RECORDS,
     ("GET", "/admin/mail-templates"): ADMIN,
     ("POST", "/admin/mail-templates"): ADMIN,
     ("GET", "/admin/mail-templates/{template_id}"): ADMIN,

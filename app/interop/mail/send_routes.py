@@ -1,7 +1,9 @@
 """Writing a mail to a customer from a record's page, and the admin's team templates."""
 
+from urllib.parse import urlencode
+
 from fastapi import APIRouter, FastAPI, Request
-from fastapi.responses import RedirectResponse
+from fastapi.responses import RedirectResponse, Response
 
 from app.auth.deps import ADMIN, RECORDS, AdminUser, RecordUser, SessionDep
 from app.core.config import SettingsDep
@@ -53,10 +55,13 @@ def _compose_page(request, session, settings, user, record, form, errors=None, s
 def compose_page(request: Request, settings: SettingsDep, session: SessionDep, user: RecordUser):
     """The compose form; with `template_id`, the template filled in for the chosen person."""
     values = dict(request.query_params)
-    record = _record(session, user, values)
+    try:
+        record = _record(session, user, values)
+    except FormErrors:
+        return render(request, "interop/compose.html", {"record": None}, status_code=400)
     person = next((p for p in record.people if str(p.id) == values.get("to")), None)
     person = person or (record.people[0] if record.people else None)
-    form = {k: v for k, v in values.items() if k in ("subject", "body", "survey", "visibility")}
+    form = {k: v for k, v in values.items() if k in DRAFT_FIELDS}
     form["to"] = str(person.id) if person else ""
     template_id = id_from(values.get("template_id"))
     if template_id:
@@ -66,6 +71,29 @@ def compose_page(request: Request, settings: SettingsDep, session: SessionDep, u
     if values.get("survey") in ("csat", "nps") and not form.get("subject"):
         form["subject"], form["body"] = compose.survey_text(record, person, user)
     return _compose_page(request, session, settings, user, record, form)
+
+
+DRAFT_FIELDS = ("subject", "body", "survey", "visibility", "next_step", "next_step_due")
+
+
+@router.post("/mail/draft")
+def draft_from_quick_entry(request: Request, user: RecordUser, form: FormData):
+    """Quick entry's "Write it as a mail": what was typed there (contact, deal, text, next
+    step) carried to the compose form. Nothing is saved until the mail is sent."""
+    params = {
+        k: form[k] for k in ("deal_id", "contact_id", "organization_id") if id_from(form.get(k))
+    }
+    params.update(
+        body=form.get("text", "")[:2000],
+        next_step=form.get("next_step", "")[:500],
+        next_step_due=form.get("next_step_due", "")[:40],
+    )
+    if form.get("private"):
+        params["visibility"] = "private"
+    url = "/mail/compose?" + urlencode({k: v for k, v in params.items() if v})
+    if request.headers.get("HX-Request"):
+        return Response(status_code=204, headers={"HX-Redirect": url})
+    return RedirectResponse(url, 303)
 
 
 @router.post("/mail/compose")

@@ -235,3 +235,27 @@ def test_a_survey_link_is_mailed_in_one_click_in_the_customers_language(
     survey = session.exec(select(SurveyLink)).one()
     assert (survey.kind, survey.contact_id, survey.deal_id) == ("nps", helene.id, deal.id)
     assert me.get(link.replace("http://crm.team.example", "")).status_code == 200
+
+
+def test_quick_entry_hands_what_was_typed_to_the_compose_form(client_for, seller, quoted_deal):
+    deal, helene, _ = quoted_deal
+    me = client_for(seller)
+    typed = {
+        "csrf_token": me.csrf,
+        "contact_id": helene.id,
+        "deal_id": deal.id,
+        "text": "Suite à notre appel, voici le devis.",
+        "next_step": "Relancer",
+        "next_step_due": "+2d",
+    }
+    r = me.post("/mail/draft", data=typed)
+    assert r.status_code == 303
+    page = me.get(r.headers["location"]).text
+    assert "Suite à notre appel, voici le devis.</textarea>" in page
+    assert 'value="Relancer"' in page and 'value="+2d"' in page
+    assert f'name="deal_id" value="{deal.id}"' in page
+    by_htmx = me.post("/mail/draft", data=typed, headers={"HX-Request": "true"})
+    assert by_htmx.status_code == 204 and by_htmx.headers["HX-Redirect"] == r.headers["location"]
+    nobody = me.post("/mail/draft", data={"csrf_token": me.csrf, "text": "x"})
+    page = me.get(nobody.headers["location"])
+    assert page.status_code == 400 and "Pick the contact first" in page.text
