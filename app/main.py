@@ -286,6 +286,7 @@ def create_app(settings: Settings | None = None, engine=None, check_schema: bool
     from app.interop.exports import routes as exports_routes
     from app.interop.handover import routes as handover_routes
     from app.interop.imports import routes as import_routes
+    from app.interop.mail import api as mail_api
     from app.interop.mail import routes as mail_routes
     from app.interop.mail import send_routes as mail_send_routes
     from app.interop.webhooks import routes as webhooks_routes
@@ -306,6 +307,7 @@ def create_app(settings: Settings | None = None, engine=None, check_schema: bool
     import_routes.mount(app)
     mail_routes.mount(app)
     mail_send_routes.mount(app)
+    mail_api.mount(app)
     for module in (customers_api, activities_api, deals_api, documents_api, reports_api):
         module.mount(app)
     return app

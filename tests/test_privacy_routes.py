@@ -191,6 +191,8 @@ ACCESS = {
     ("GET", "/api/v1/deals/{deal_id}"): RECORDS,
     ("PATCH", "/api/v1/deals/{deal_id}"): RECORDS,
     ("POST", "/api/v1/deals/{deal_id}/move"): RECORDS,
+    ("GET", "/api/v1/mail"): RECORDS,
+    ("GET", "/api/v1/mail/{message_id}"): OWN_RECORD,
     ("GET", "/api/v1/documents"): RECORDS,
     ("POST", "/api/v1/documents"): RECORDS,
     ("GET", "/api/v1/documents/{document_id}"): OWN_RECORD,

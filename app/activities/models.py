@@ -115,6 +115,8 @@ class ActivityRead(ActivityBase):
     id: int
     # None in a collection for someone else's activity (R3); its record page names them.
     author_id: int | None
+    # The mail this email activity files, at /api/v1/mail/{id}.
+    mail_message_id: int | None = None
 
 
 class FollowUpRead(SQLModel):

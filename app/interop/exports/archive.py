@@ -25,6 +25,8 @@ from app.deals.queries import others_result
 from app.documents.models import Document, DocumentVersion
 from app.documents.service import DocumentStore
 from app.documents.service import visible_to as document_visible_to
+from app.interop.mail.models import MailMessage
+from app.interop.mail.on_records import visible_to as mail_visible_to
 
 # Spreadsheets run a cell starting with these as a formula: exported text never does.
 
@@ -47,6 +49,10 @@ def _columns(model) -> list[str]:
     ]
 
 
+# Who wrote or sent someone else's mail: left out, like an activity's author (R3).
+MAIL_WHO = ("owner_id", "sender_email", "sender_name")
+
+
 def _attributed(record, column: str, user: User):
     """R3 in bulk: in an export, another seller's activities carry no author, their
     follow-ups no owner (a follow-up's owner is, most often, the author of the activity it
@@ -57,6 +63,8 @@ def _attributed(record, column: str, user: User):
     if isinstance(record, FollowUp) and column == "owner_id" and record.owner_id != user.id:
         return None
     if isinstance(record, Deal) and column == "owner_id" and others_result(record, user):
+        return None
+    if isinstance(record, MailMessage) and record.owner_id != user.id and column in MAIL_WHO:
         return None
     return getattr(record, column)
 
@@ -83,6 +91,11 @@ def _queries(user: User):
             "documents",
             Document,
             select(Document).where(document_visible_to(user)).order_by(Document.id),
+        ),
+        (
+            "mail",
+            MailMessage,
+            select(MailMessage).where(mail_visible_to(user)).order_by(MailMessage.id),
         ),
         (
             "document_versions",

@@ -4,9 +4,21 @@ why), the files it carried (which version of which document), its quoted part fo
 import json
 from dataclasses import dataclass
 
+from sqlalchemy import and_, or_
 from sqlmodel import Session, select
 
-from app.interop.mail.models import MailMessage
+from app.auth.models import User
+from app.interop.mail.models import DROPPED, TO_FILE, MailMessage
+
+
+def visible_to(user: User):
+    """The one filter for who may see a mail outside a timeline (the API, the export): its
+    seller always; others a team mail filed on the records (never one waiting in a seller's
+    "To file" list or dropped from it, never a private one)."""
+    return or_(
+        MailMessage.owner_id == user.id,
+        and_(MailMessage.visibility == "team", MailMessage.status.not_in((TO_FILE, DROPPED))),
+    )
 
 
 @dataclass
