@@ -28,6 +28,7 @@ from app.deals.models import TITLE_KEY_CHARS, Deal, DealContact
 from app.documents.models import Document, DocumentVersion
 from app.documents.service import visible_to as document_visible_to
 from app.documents.storage import DocumentStore
+from app.interop.mail.models import MailMessage
 from app.satisfaction.models import SurveyLink, SurveyResponse
 
 ERASED_NAME = "—"
@@ -120,6 +121,7 @@ def erase(session: Session, user: User, contact: Contact, store: DocumentStore) 
     require_records(user)
     cid = contact.id
     _scrub_their_deals(session, contact)
+    _scrub_their_mail(session, contact)
     session.execute(update(Activity).where(Activity.contact_id == cid).values(text=""))
     session.execute(delete(FollowUp).where(FollowUp.contact_id == cid))
     session.execute(delete(DealContact).where(DealContact.contact_id == cid))
@@ -155,6 +157,36 @@ def erase(session: Session, user: User, contact: Contact, store: DocumentStore) 
     for path in files:
         with contextlib.suppress(FileNotFoundError):
             path.unlink()
+
+
+def _scrub_their_mail(session: Session, contact: Contact) -> None:
+    """The mail filed on them, and mail from or to them still waiting to be filed: what it
+    said and who it was between go; that a mail was sent or captured stays. (A mail written
+    to them and others loses its text for all: it speaks of them.)"""
+    filed = select(Activity.mail_message_id).where(
+        Activity.contact_id == contact.id, Activity.mail_message_id.is_not(None)
+    )
+    theirs = MailMessage.id.in_(filed)
+    if contact.email:
+        email = contact.email.lower()
+        theirs = or_(
+            theirs,
+            MailMessage.sender_email == email,
+            MailMessage.addresses.contains(email),  # rare: no index needed for an erasure
+        )
+    session.execute(
+        update(MailMessage)
+        .where(theirs)
+        .values(
+            subject="",
+            text="",
+            quoted="",
+            addresses="",
+            sender_email="",
+            sender_name="",
+            files="[]",
+        )
+    )
 
 
 def _mentions(contact: Contact) -> re.Pattern | None:

@@ -259,3 +259,30 @@ def test_quick_entry_hands_what_was_typed_to_the_compose_form(client_for, seller
     nobody = me.post("/mail/draft", data={"csrf_token": me.csrf, "text": "x"})
     page = me.get(nobody.headers["location"])
     assert page.status_code == 400 and "Pick the contact first" in page.text
+
+
+def test_erasing_a_person_forgets_the_mail_written_to_them(
+    session, client_for, seller, smtp, run_jobs, quoted_deal
+):
+    deal, helene, _ = quoted_deal
+    me = client_for(seller)
+    _send(me, contact_id=helene.id, to=helene.id, subject="Devis Hélène", body="Chère Hélène")
+    run_jobs(None, ["mail_send"])
+    waiting = MailMessage(
+        owner_id=seller.id,
+        message_id="<w@x>",
+        thread_id="<w@x>",
+        subject="De Hélène",
+        sender_email="helene@dupont.example",
+        text="Signé Hélène",
+        status="to_file",
+    )
+    session.add(waiting)
+    session.commit()
+    r = me.post(f"/contacts/{helene.id}/erase", data={"csrf_token": me.csrf, "confirm": "1"})
+    assert r.status_code in (200, 303), r.text[:300]
+    for message in session.exec(select(MailMessage)).all():
+        session.refresh(message)
+        assert "Hélène" not in message.subject + message.text and "helene" not in (
+            message.addresses + message.sender_email
+        )
