@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test test-fast demo lint format bench bench-growth i18n browser mailserver clean
+.PHONY: run test test-fast demo lint format bench bench-growth bench-mail i18n browser mailserver clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -56,6 +56,9 @@ bench: $(STAMP)
 
 bench-growth: $(STAMP)
 	$(BIN)/python -m bench.growth
+
+bench-mail: $(STAMP)
+	$(BIN)/python -m bench.mail
 
 i18n: $(STAMP)
 	$(BIN)/pybabel extract -F babel.cfg -k N_ -k _ -k gettext -k ngettext:1,2 \
