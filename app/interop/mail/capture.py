@@ -16,6 +16,7 @@ from app.activities.models import Activity
 from app.auth.models import User
 from app.core.clock import week_of
 from app.core.config import Settings
+from app.core.errors import FormErrors
 from app.core.outbox import emit
 from app.core.schema import utcnow
 from app.customers.models import Contact
@@ -93,7 +94,9 @@ def file_raw(session: Session, settings: Settings, store: DocumentStore, raw: by
     if seller is None:
         log.warning("mail %r: no seller has this capture address; ignored", mail.message_id[:80])
         return Outcome(UNKNOWN_KEY)
-    if mail.automatic:
+    own = {settings.smtp_from.lower(), settings.capture_address.lower()}
+    if mail.automatic or (mail.sender is not None and mail.sender.email in own):
+        # Carnet's own mail (a digest, a mail it sent) coming back round is a loop.
         return Outcome(AUTOMATIC)
     own_id = _message_id(mail, raw)
     if session.exec(select(MailMessage.id).where(MailMessage.message_id == own_id)).first():
@@ -200,9 +203,14 @@ def file_activities(
             upload = Upload(
                 attachment.filename, attachment.content_type, io.BytesIO(attachment.data)
             )
-            document = documents.attach(
-                session, seller, store, upload, activity=first, commit=False
-            )
+            try:
+                document = documents.attach(
+                    session, seller, store, upload, activity=first, commit=False
+                )
+            except FormErrors:
+                # A file Carnet cannot keep (a name it refuses): listed, the mail still filed.
+                files.append(entry)
+                continue
             if first is None:
                 # Waiting in "To file": the seller's alone until filed on a record.
                 document.private_to = seller.id

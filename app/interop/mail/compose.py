@@ -126,7 +126,9 @@ def apply_template(
     )
 
 
-def survey_text(record: Record, person: Contact | None, user: User) -> tuple[str, str]:
+def survey_text(
+    record: Record, person: Contact | None, user: User, kind: str = "csat"
+) -> tuple[str, str]:
     """The survey mail Carnet writes itself, in the customer's language (else the seller's);
     its {survey_link} becomes the link when it is sent."""
     language = (person.language if person is not None else "") or user.language or "en"
@@ -140,7 +142,9 @@ def survey_text(record: Record, person: Contact | None, user: User) -> tuple[str
     body = "\n\n".join(
         [
             greeting,
-            loc.gettext("One question, ten seconds: how satisfied are you with our work?"),
+            loc.gettext("One question, ten seconds: how likely are you to recommend us?")
+            if kind == "nps"
+            else loc.gettext("One question, ten seconds: how satisfied are you with our work?"),
             "{survey_link}",
             loc.gettext("Thank you,"),
         ]

@@ -5,7 +5,7 @@ server is away; finished looks are forgotten after a day."""
 from datetime import timedelta
 
 from sqlalchemy import delete
-from sqlmodel import Session
+from sqlmodel import Session, select
 
 from app.core import jobs
 from app.core.config import Settings
@@ -22,6 +22,11 @@ def schedule_due(session: Session, settings: Settings, now) -> bool:
     given time after failures. Commits; returns whether a look was queued."""
     if not mailbox.configured(settings) or not mailbox.due(session, now):
         return False
+    live = session.exec(
+        select(Job.id).where(Job.kind == KIND, Job.status.in_(jobs.LIVE)).limit(1)
+    ).first()
+    if live is not None:
+        return False  # a look still waiting for a slow server: no second one behind it
     interval = max(1, settings.imap_poll_seconds)
     queued = jobs.enqueue(session, KIND, key=f"mail:{int(now.timestamp()) // interval}")
     session.execute(

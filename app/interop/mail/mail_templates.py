@@ -30,6 +30,8 @@ FIELDS = {
     "survey_link": N_("a new satisfaction survey link"),
 }
 _FIELD = re.compile(r"\{(" + "|".join(FIELDS) + r")\}")
+# Anything that looks like a field ({word}, {a.b}, {0}): a typo would be sent as typed.
+_ANY_FIELD = re.compile(r"\{([^{}\s]{1,40})\}")
 
 
 @dataclass
@@ -68,6 +70,17 @@ def _check(form: TemplateForm) -> FormErrors:
         errors.add("language", N_("Pick a value from the list."))
     if not form.subject:
         errors.add("subject", N_("Write the subject."))
+    elif "\n" in form.subject or "\r" in form.subject:
+        errors.add("subject", N_("A subject is one line."))
+    for field in ("subject", "body"):
+        unknown = sorted(set(_ANY_FIELD.findall(getattr(form, field))) - set(FIELDS))
+        if unknown:
+            errors.add(
+                field,
+                Message(
+                    N_("Unknown field {%(name)s}: the fields are listed below."), name=unknown[0]
+                ),
+            )
     if not form.body:
         errors.add("body", N_("Write the message."))
     return errors

@@ -144,9 +144,13 @@ def _text_of(part: Message) -> str:
     try:
         content = part.get_content()
     except (LookupError, UnicodeError, AssertionError, KeyError, ValueError):
-        # An unknown or lying charset: the bytes as Latin-1 keep every character visible.
+        # An unknown or lying charset: UTF-8 if the bytes are that, else Windows-1252
+        # (Latin-1 with curly quotes), which keeps every character visible.
         payload = part.get_payload(decode=True) or b""
-        content = payload.decode("latin-1", errors="replace")
+        try:
+            content = payload.decode("utf-8")
+        except UnicodeDecodeError:
+            content = payload.decode("cp1252", errors="replace")
     if isinstance(content, bytes):
         content = content.decode("utf-8", errors="replace")
     return str(content)
@@ -164,7 +168,11 @@ def html_to_text(markup: str) -> str:
 def _bodies(message: Message) -> tuple[str, str, list[Attachment], list[Message]]:
     """(plain text, html, attachments, attached mails) of a message's parts."""
     plain, markup, files, mails = "", "", [], []
-    for part in _leaves(message) if message.get_content_type() != "message/rfc822" else []:
+    if message.get_content_type() == "message/rfc822":
+        # A mail forwarded "as attachment" with nothing around it: the mail is the forward.
+        inner = message.get_payload()
+        return "", "", [], [inner[0]] if isinstance(inner, list) and inner else []
+    for part in _leaves(message):
         kind = part.get_content_type()
         disposition = (part.get_content_disposition() or "").lower()
         filename = part.get_filename()
@@ -175,13 +183,22 @@ def _bodies(message: Message) -> tuple[str, str, list[Attachment], list[Message]
             continue
         if disposition == "attachment" or (filename and disposition != "inline"):
             data = part.get_payload(decode=True) or b""
-            name = strip_controls(filename or "attachment").strip() or "attachment"
+            name = _safe_filename(filename)
             files.append(Attachment(name[:200], kind, data))
         elif kind == "text/plain" and not plain:
             plain = _text_of(part)
         elif kind == "text/html" and not markup:
             markup = _text_of(part)
     return plain, markup, files, mails
+
+
+def _safe_filename(filename: str | None) -> str:
+    """A name a document can carry: no folder separators or "..", which a sender may put in
+    a file name but no file name of ours may hold."""
+    name = strip_controls(filename or "").replace("/", "_").replace("\\", "_")
+    while ".." in name:
+        name = name.replace("..", ".")
+    return name.strip(" .") or "attachment"
 
 
 def _leaves(message: Message, depth: int = 0):
@@ -226,7 +243,9 @@ def _read(message: Message, depth: int = 0) -> ParsedMail:
         forwarded = _read(mails[0], depth + 1)
         files += forwarded.attachments
     elif FORWARD_START.search(body) and depth < 3:
-        forwarded = _inline_forward(body)
+        forwarded = _inline_forward(body, FORWARD_START)
+    elif FORWARD_PREFIX.match(subject) and OUTLOOK_FORWARD.search(body) and depth < 3:
+        forwarded = _inline_forward(body, OUTLOOK_FORWARD)
     text, quoted = split_quote(body)
     references = re.findall(r"<([^<>\s]+)>", _header(message, "References"))
     sender = _addresses(message, "From")
@@ -251,14 +270,31 @@ def _read(message: Message, depth: int = 0) -> ParsedMail:
     )
 
 
-_INLINE_HEADER = re.compile(r"^(From|De|To|À|A|Cc|Subject|Objet|Date)\s*:\s*(.*)$", re.IGNORECASE)
-_NAMES = {"de": "from", "à": "to", "a": "to", "objet": "subject"}
+_INLINE_HEADER = re.compile(
+    r"^(From|De|To|À|A|Pour|Cc|Subject|Objet|Sujet|Date|Sent|Envoyé)\s*:\s*(.*)$", re.IGNORECASE
+)
+_NAMES = {
+    "de": "from",
+    "à": "to",
+    "a": "to",
+    "pour": "to",
+    "objet": "subject",
+    "sujet": "subject",
+    # Outlook's "Sent:" is a date in words: kept out of the way, not read as a Date.
+    "sent": "x-sent",
+    "envoyé": "x-sent",
+}
+# Outlook forwards under the reply's "-----Original Message-----" line: a forward when the
+# subject says so (Fwd:, TR:, FW:).
+OUTLOOK_FORWARD = re.compile(
+    r"^-{2,}\s*(?:Original Message|Message d'origine)\s*-{2,}\s*$", re.IGNORECASE | re.MULTILINE
+)
 
 
-def _inline_forward(body: str) -> "ParsedMail | None":
+def _inline_forward(body: str, start_line: re.Pattern) -> "ParsedMail | None":
     """A mail forwarded inline: the header lines under the "Forwarded message" line, read as
     a small mail of their own (its From is the customer who wrote)."""
-    start = FORWARD_START.search(body)
+    start = start_line.search(body)
     if not start:
         return None
     rest = body[start.end() :].lstrip("\n")

@@ -53,6 +53,7 @@ def _to_file_page(request, session, user, status=200, **extra):
         "errors": {},
         "failed_id": None,
         "typed": "",
+        "new_contact_for": to_file.new_contact_address,
     }
     context.update(extra)
     return render(request, "interop/to_file.html", context, status_code=status)

@@ -47,6 +47,7 @@ def _compose_page(request, session, settings, user, record, form, errors=None, s
         "can_send": can_send(settings),
         "languages": LANGUAGES,
         "kind_labels": KIND_LABELS,
+        "draft_token": sending.new_draft_token(),
     }
     return render(request, "interop/compose.html", context, status_code=status)
 
@@ -69,7 +70,7 @@ def compose_page(request: Request, settings: SettingsDep, session: SessionDep, u
         form["subject"], form["body"] = compose.apply_template(template, record, person, user)
         form["template_id"] = str(template_id)
     if values.get("survey") in ("csat", "nps") and not form.get("subject"):
-        form["subject"], form["body"] = compose.survey_text(record, person, user)
+        form["subject"], form["body"] = compose.survey_text(record, person, user, values["survey"])
     return _compose_page(request, session, settings, user, record, form)
 
 
@@ -117,8 +118,8 @@ def send_survey(
     record = _record(session, user, form)
     person = next((p for p in record.people if str(p.id) == form.get("to")), None)
     person = person or (record.people[0] if record.people else None)
-    subject, body = compose.survey_text(record, person, user)
     kind = form.get("kind") if form.get("kind") in ("csat", "nps") else "csat"
+    subject, body = compose.survey_text(record, person, user, kind)
     values = {"to": str(person.id) if person else "", "subject": subject, "body": body}
     draft = sending.parse({**values, "survey": kind})
     try:

@@ -4,13 +4,16 @@ CARNET_SMTP_* settings with the seller as Reply-To. The documents attached are r
 version by version with their SHA-256: "which quote did they get?" has an answer."""
 
 import json
+import re
+import secrets
 import smtplib
 from contextlib import nullcontext
 from dataclasses import dataclass, field
 from datetime import timedelta
 from email.message import EmailMessage
-from email.utils import formataddr, make_msgid
+from email.utils import format_datetime, formataddr, make_msgid
 
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
 from app.activities.models import ActivityCreate
@@ -34,6 +37,11 @@ KIND = "mail_send"
 MAX_ATTEMPTS = 8
 SURVEY_FIELD = "{survey_link}"
 MAX_ATTACHMENTS = 10
+DRAFT_TOKEN = re.compile(r"^[A-Za-z0-9_-]{16,40}$")
+
+
+def new_draft_token() -> str:
+    return secrets.token_urlsafe(16)
 
 
 @dataclass
@@ -41,6 +49,9 @@ class Draft:
     """What the seller typed; attachments map a document id to the version number chosen."""
 
     contact_id: int | None = None
+    # The compose form's own token: the mail's Message-ID is made from it, so a form posted
+    # twice (a double click, a retried request) sends one mail.
+    token: str = ""
     subject: str = ""
     body: str = ""
     attachments: dict[int, int | None] = field(default_factory=dict)
@@ -59,8 +70,10 @@ def parse(form: dict[str, str]) -> Draft:
             version = form.get(f"version_{key[7:]}", "")
             attachments[int(key[7:])] = int(version) if version.isdigit() else None
     contact = form.get("to", "")
+    token = form.get("draft", "")
     return Draft(
         contact_id=int(contact) if contact.isdigit() and len(contact) < 12 else None,
+        token=token if DRAFT_TOKEN.match(token) else "",
         subject=form.get("subject", "").strip(),
         body=form.get("body", "").strip("\r\n").rstrip(),
         attachments=attachments,
@@ -141,6 +154,8 @@ def send(
         errors.add("to", N_("Pick who the mail is for."))
     if not draft.subject:
         errors.add("subject", N_("Write the subject."))
+    elif "\n" in draft.subject or "\r" in draft.subject:
+        errors.add("subject", N_("A subject is one line."))
     elif len(draft.subject) > 500:
         errors.add("subject", Message(N_("At most %(n)s characters."), n=500))
     if not draft.body and not draft.survey:
@@ -149,6 +164,11 @@ def send(
         errors.add("body", Message(N_("At most %(n)s characters."), n=20_000))
     versions = _versions(session, user, record, draft, errors, settings.max_upload_bytes)
     errors.raise_if_any()
+    own_id = f"<{draft.token}.{user.id}@{_domain(settings)}>" if draft.token else ""
+    if own_id:
+        sent = session.exec(select(MailMessage).where(MailMessage.message_id == own_id)).first()
+        if sent is not None and sent.owner_id == user.id:
+            return sent  # this form was posted already: one mail, one activity
 
     body = draft.body
     if draft.survey or SURVEY_FIELD in body:
@@ -166,7 +186,7 @@ def send(
         }
         for document, version in versions
     ]
-    own_id = make_msgid(domain=_domain(settings))
+    own_id = own_id or make_msgid(domain=_domain(settings))
     message = MailMessage(
         owner_id=user.id,
         message_id=own_id,
@@ -200,6 +220,13 @@ def send(
     except FormErrors:
         session.rollback()
         raise
+    except IntegrityError:
+        # The same form, posted twice at the same moment: the other request sent it.
+        session.rollback()
+        sent = session.exec(select(MailMessage).where(MailMessage.message_id == own_id)).first()
+        if sent is None or sent.owner_id != user.id:
+            raise
+        return sent
     return message
 
 
@@ -220,6 +247,7 @@ def build(session: Session, settings: Settings, store, message: MailMessage, own
     mail["To"] = message.addresses
     mail["Subject"] = message.subject
     mail["Message-ID"] = message.message_id
+    mail["Date"] = format_datetime(utcnow())
     mail.set_content(message.text)
     for entry in json.loads(message.files):
         content = store.find(session, entry["sha256"])
@@ -241,6 +269,25 @@ def _same(session):
     return lambda: nullcontext(session)
 
 
+def explain(exc: Exception) -> str:
+    """What went wrong, in words a seller can act on (the server's own answer kept)."""
+    if isinstance(exc, smtplib.SMTPRecipientsRefused):
+        answers = [
+            f"{code} {reply.decode(errors='replace') if isinstance(reply, bytes) else reply}"
+            for code, reply in exc.recipients.values()
+        ]
+        return "The mail server refused this address: " + "; ".join(answers)
+    if isinstance(exc, smtplib.SMTPResponseException):
+        reply = exc.smtp_error
+        reply = reply.decode(errors="replace") if isinstance(reply, bytes) else str(reply)
+        return f"The mail server answered: {exc.smtp_code} {reply}"
+    if isinstance(exc, smtplib.SMTPException):  # before OSError, which it is a kind of
+        return f"The mail server stopped answering ({exc})"
+    if isinstance(exc, OSError):
+        return f"The mail server could not be reached ({exc.strerror or exc})"
+    return str(exc)
+
+
 def _permanent(exc: Exception) -> bool:
     """A refusal no later attempt will change (a recipient refused, a 5xx answer)."""
     if isinstance(exc, smtplib.SMTPRecipientsRefused):
@@ -259,9 +306,9 @@ def run_send(sessions, settings: Settings, job, run) -> None:
         try:
             mail = build(session, settings, store, message, owner)
             send_mail(settings, [mail])
-        except (OSError, smtplib.SMTPException, LookupError) as exc:
-            message.error = f"{type(exc).__name__}: {exc}"[:500]
-            if _permanent(exc) or isinstance(exc, LookupError):
+        except (OSError, smtplib.SMTPException, LookupError, ValueError) as exc:
+            message.error = explain(exc)[:500]
+            if _permanent(exc) or isinstance(exc, LookupError | ValueError):
                 message.status = FAILED
             session.add(message)
             session.commit()

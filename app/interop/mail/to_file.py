@@ -79,13 +79,21 @@ def file_on(
     return contact
 
 
+def new_contact_address(message: MailMessage, user: User) -> tuple[str, str]:
+    """(address, name) of the customer a waiting mail is about: its sender, unless the seller
+    wrote it (a BCC'd mail), then the first person it was written to."""
+    if message.sender_email and message.sender_email.lower() != user.email.lower():
+        return message.sender_email, message.sender_name
+    return (message.addresses.split() or [""])[0], ""
+
+
 def file_on_new_contact(
     session: Session, settings: Settings, store, user: User, message: MailMessage
 ) -> Contact:
     """A contact made from the sender (their name, or their address's first part), then the
     mail filed on it: one step, one transaction."""
-    email = message.sender_email or (message.addresses.split() or [""])[0]
-    name = message.sender_name or email.split("@")[0]
+    email, name = new_contact_address(message, user)
+    name = name or email.split("@")[0]
     try:
         data = ContactCreate(name=name or email, email=email)
     except ValidationError:

@@ -192,3 +192,25 @@ def test_a_colleague_on_the_mail_is_not_a_customer(
     assert outcome.status == TO_FILE
     assert session.get(MailMessage, outcome.message_id).addresses == ""
     assert re.fullmatch(r"crm\+\w+@team\.example", mailbox)
+
+
+def test_carnets_own_mail_coming_back_is_a_loop_and_ignored(
+    session, settings, store, mailbox, make_contact
+):
+    make_contact("Hélène Durand", email="helene@dupont.example")
+    settings.smtp_from = "carnet@team.example"
+    message = _mail("helene@dupont.example", From="Carnet <carnet@team.example>")
+    message["Delivered-To"] = mailbox
+    assert _file(session, settings, store, message).status == capture.AUTOMATIC
+
+
+def test_a_file_named_like_a_path_is_kept_and_the_mail_filed(
+    session, settings, store, mailbox, make_contact
+):
+    make_contact("Hélène Durand", email="helene@dupont.example")
+    message = _mail("helene@dupont.example", Delivered_To=mailbox)
+    message.add_attachment(b"%PDF", maintype="application", subtype="pdf", filename="../a/b.pdf")
+    outcome = _file(session, settings, store, message)
+    assert outcome.status == "filed"
+    document = session.exec(select(Document)).one()
+    assert document.title == "_a_b.pdf" and document.activity_id is not None

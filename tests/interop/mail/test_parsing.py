@@ -145,3 +145,45 @@ def test_broken_mail_is_read_as_far_as_it_goes():
     assert parse(b"").text == ""
     assert parse(b"x: y\r\n\r\ngarbage").text == "garbage"
     parse(b"\x00\xff not a mail at all")  # read, not raised
+
+
+def test_an_attachment_named_like_a_path_keeps_a_name_a_document_can_carry():
+    message = _mail(From="a@x.test", To="b@y.test", Subject="Files")
+    message.set_content("See attached.")
+    message.add_attachment(b"x", maintype="text", subtype="plain", filename="../../etc/passwd.txt")
+    message.add_attachment(b"y", maintype="text", subtype="plain", filename="<b>x</b>.txt")
+    names = [a.filename for a in parse(message.as_bytes()).attachments]
+    assert names == ["_._etc_passwd.txt", "<b>x<_b>.txt"]
+
+
+def test_a_mail_that_is_only_a_forwarded_mail_is_read_as_the_forward():
+    inner = _mail(From="Stranger <stranger@unknown.example>", To="sam@team.example")
+    inner["Subject"] = "Hello from a stranger"
+    inner.set_content("Could you send a quote?")
+    raw = (
+        b"From: sam@team.example\r\nTo: crm+k@team.example\r\nSubject: Fwd: Hello\r\n"
+        b"Content-Type: message/rfc822\r\n\r\n" + inner.as_bytes()
+    )
+    mail = parse(raw)
+    assert mail.forwarded.sender.email == "stranger@unknown.example"
+    assert mail.forwarded.text == "Could you send a quote?"
+
+
+def test_outlook_and_french_thunderbird_forwards_give_the_original_people():
+    outlook = _mail(From="sam@team.example", To="crm+k@team.example", Subject="FW: Prix")
+    outlook.set_content(
+        "Pour info.\n\n-----Original Message-----\nFrom: Zed Other [mailto:zed@other.example]\n"
+        "Sent: Monday, November 23, 2026 10:15 AM\nTo: Sam <sam@team.example>\n"
+        "Subject: Prix\n\nQuel est votre prix ?\n"
+    )
+    mail = parse(outlook.as_bytes())
+    assert mail.forwarded.sender.email == "zed@other.example"
+    assert mail.forwarded.subject == "Prix" and mail.forwarded.text == "Quel est votre prix ?"
+    thunderbird = _mail(From="sam@team.example", To="crm+k@team.example", Subject="Fwd: Prix")
+    thunderbird.set_content(
+        "-------- Message transféré --------\nSujet : \tPrix\nDate : \tLun, 23 Nov 2026\n"
+        "De : \tZed <zed@other.example>\nPour : \tSam <sam@team.example>\n\nQuel prix ?\n"
+    )
+    mail = parse(thunderbird.as_bytes())
+    assert mail.forwarded.subject == "Prix" and mail.forwarded.text == "Quel prix ?"
+    assert mail.forwarded.sender.email == "zed@other.example"

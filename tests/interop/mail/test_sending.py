@@ -111,14 +111,14 @@ def test_a_team_template_is_filled_in_for_the_person_in_its_language(
             "name": "Envoi du devis",
             "language": "fr",
             "subject": "Devis {deal}",
-            "body": "Bonjour {first_name},\n\nVoici notre devis.\n\n{seller} {unknown}",
+            "body": "Bonjour {first_name},\n\nVoici notre devis.\n\n{seller}",
         },
     )
     assert r.status_code == 303
     template = session.exec(select(MailTemplate)).one()
     page = client_for(seller).get(f"/mail/compose?deal_id={deal.id}&template_id={template.id}")
     assert 'value="Devis Fours à pain"' in page.text
-    assert "Bonjour Hélène,\n\nVoici notre devis.\n\nSeller {unknown}" in page.text
+    assert "Bonjour Hélène,\n\nVoici notre devis.\n\nSeller</textarea>" in page.text
     same_name = boss.post(
         "/admin/mail-templates",
         data={"csrf_token": boss.csrf, "name": "Envoi du devis", "language": "fr"}
@@ -209,6 +209,7 @@ def test_a_refused_recipient_is_shown_not_sent_and_a_busy_server_is_tried_again(
     run_jobs(None, ["mail_send"])
     page = me.get(f"/contacts/{helene.id}").text
     assert "Not sent to helene@dupont.example:" in page and "no such mailbox" in page
+    assert "The mail server answered: 550" in page
     smtp.refuse = "451 4.3.0 try again later"
     _send(me, contact_id=helene.id, to=helene.id, subject="Retardé", body="x")
     run_jobs(None, ["mail_send"])
@@ -231,7 +232,7 @@ def test_a_survey_link_is_mailed_in_one_click_in_the_customers_language(
     [mail] = smtp.messages
     text = mail.get_content()
     link = re.search(r"http://crm\.team\.example/s/\S+", text).group(0)
-    assert "Bonjour Hélène" in text or "Hello Hélène" in text
+    assert "Bonjour Hélène" in text and "recommander" in text
     survey = session.exec(select(SurveyLink)).one()
     assert (survey.kind, survey.contact_id, survey.deal_id) == ("nps", helene.id, deal.id)
     assert me.get(link.replace("http://crm.team.example", "")).status_code == 200
@@ -286,3 +287,53 @@ def test_erasing_a_person_forgets_the_mail_written_to_them(
         assert "Hélène" not in message.subject + message.text and "helene" not in (
             message.addresses + message.sender_email
         )
+
+
+def test_a_form_posted_twice_sends_one_mail(
+    session, client_for, seller, smtp, run_jobs, quoted_deal
+):
+    deal, helene, _ = quoted_deal
+    me = client_for(seller)
+    page = me.get(f"/mail/compose?contact_id={helene.id}").text
+    token = re.search(r'name="draft" value="([^"]+)"', page).group(1)
+    fields = dict(contact_id=helene.id, to=helene.id, subject="Une fois", body="x", draft=token)
+    assert _send(me, **fields).status_code == 303
+    assert _send(me, **fields).status_code == 303
+    run_jobs(None, ["mail_send"])
+    assert [m["Subject"] for m in smtp.messages] == ["Une fois"]
+    assert len(session.exec(select(Activity)).all()) == 1
+    assert smtp.messages[0]["Date"]  # RFC 5322 asks for one
+
+
+def test_a_subject_on_two_lines_is_refused_not_sent(session, client_for, seller, smtp, quoted_deal):
+    deal, helene, _ = quoted_deal
+    me = client_for(seller)
+    r = _send(me, contact_id=helene.id, to=helene.id, subject="Hi\nBcc: x@evil.test", body="x")
+    assert r.status_code == 400 and "A subject is one line." in r.text
+    assert session.exec(select(MailMessage)).all() == []
+
+
+def test_while_the_server_is_away_the_timeline_says_why_in_words(
+    session, client_for, seller, settings, smtp, run_jobs, quoted_deal
+):
+    from tests.smtpserver import free_port
+
+    deal, helene, _ = quoted_deal
+    me = client_for(seller)
+    settings.smtp_port = free_port()  # nobody listens there
+    _send(me, contact_id=helene.id, to=helene.id, subject="Plus tard", body="x")
+    run_jobs(None, ["mail_send"])
+    page = me.get(f"/contacts/{helene.id}").text
+    assert "Not sent yet to helene@dupont.example:" in page
+    assert "The mail server could not be reached" in page and "tries again" in page
+
+
+def test_a_template_with_an_unknown_field_is_refused(client_for, admin, session):
+    boss = client_for(admin)
+    r = boss.post(
+        "/admin/mail-templates",
+        data={"csrf_token": boss.csrf, "name": "T", "language": "en", "subject": "Hi"}
+        | {"body": "Dear {first_name.__class__}"},
+    )
+    assert r.status_code == 400 and "Unknown field {first_name.__class__}" in r.text
+    assert session.exec(select(MailTemplate)).all() == []

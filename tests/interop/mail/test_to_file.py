@@ -11,7 +11,7 @@ from app.activities.models import Activity
 from app.customers.models import Contact
 from app.documents.models import Document
 from app.interop.mail import capture, capture_address
-from app.interop.mail.models import DROPPED, FILED, MailMessage
+from app.interop.mail.models import DROPPED, FILED, TO_FILE, MailMessage
 
 
 @pytest.fixture
@@ -94,3 +94,25 @@ def test_dropping_removes_it_from_the_list_and_a_second_click_is_harmless(
     session.expire_all()
     assert session.get(MailMessage, waiting.id).status == DROPPED
     assert "Nothing to file" in client.get("/mail/to-file").text
+
+
+def test_a_bccd_mail_offers_its_recipient_not_the_seller_as_the_new_contact(
+    client_for, seller, session
+):
+    bccd = MailMessage(
+        owner_id=seller.id,
+        message_id="bcc@x.test",
+        thread_id="bcc@x.test",
+        subject="Premier contact",
+        sender_email=seller.email,
+        sender_name="Seller",
+        addresses="newbie@prospect.example",
+        status=TO_FILE,
+    )
+    session.add(bccd)
+    session.commit()
+    me = client_for(seller)
+    assert "New contact from newbie@prospect.example" in me.get("/mail/to-file").text
+    r = me.post(f"/mail/to-file/{bccd.id}/new-contact")
+    contact = session.get(Contact, int(re.search(r"/contacts/(\d+)", r.headers["location"])[1]))
+    assert (contact.name, contact.email) == ("newbie", "newbie@prospect.example")
