@@ -128,7 +128,9 @@ def test_a_team_template_is_filled_in_for_the_person_in_its_language(
 
 
 def test_only_the_admin_keeps_templates(client_for, seller, manager, session, admin):
-    template = MailTemplate(name="Merci", language="en", subject="Thanks", body="b", updated_by=1)
+    template = MailTemplate(
+        name="Merci", language="en", subject="Thanks", body="b", updated_by=admin.id
+    )
     session.add(template)
     session.commit()
     for user in (seller, manager):
