@@ -111,6 +111,20 @@ def settings(tmp_path):
 
 
 @pytest.fixture
+def smtp(settings):
+    """A real SMTP server (aiosmtpd) the app's settings send through; yields its inbox."""
+    from tests.smtpserver import smtp_server
+
+    with smtp_server() as inbox:
+        settings.smtp_host = "127.0.0.1"
+        settings.smtp_port = inbox.port
+        settings.smtp_security = "none"
+        settings.smtp_from = "carnet@team.example"
+        settings.base_url = "http://crm.team.example/"
+        yield inbox
+
+
+@pytest.fixture
 def app(engine, connection, settings):
     app = create_app(settings, engine=engine, check_schema=False)
     app.state.session_factory = lambda writes=True: Session(

@@ -8,19 +8,7 @@ from sqlmodel import select
 from app.auth.models import User
 from app.auth.service import update_preferences
 from app.interop.digest import schedule_due
-from tests.smtpserver import free_port, smtp_server
-
-
-@pytest.fixture
-def smtp(settings):
-    with smtp_server() as inbox:
-        settings.smtp_host = "127.0.0.1"
-        settings.smtp_port = inbox.port
-        settings.smtp_security = "none"
-        settings.smtp_from = "carnet@example.test"
-        settings.base_url = "https://crm.example.test/"
-        yield inbox
-
+from tests.smtpserver import free_port
 
 MORNING = datetime(2026, 11, 24, 8, 30, tzinfo=UTC)  # 09:30 in Paris
 
@@ -52,11 +40,11 @@ def test_the_digest_arrives_in_french_with_my_follow_ups_and_nobody_elses(
     make_deal("Affaire d'un collègue", owner=other_seller)
     assert send(MORNING) == 1
     [message] = smtp.messages
-    assert message["To"] == seller.email and message["From"] == "carnet@example.test"
+    assert message["To"] == seller.email and message["From"] == "carnet@team.example"
     body = message.get_payload(decode=True).decode()
     assert "relance" in message["Subject"]
     assert "Envoyer le devis" in body and "Relancer" in body and "Zoé Petit" in body
-    assert "Four à pain" in body and "https://crm.example.test/deals/" in body
+    assert "Four à pain" in body and "http://crm.team.example/deals/" in body
     assert "Secret d'un collègue" not in body and "Affaire d'un collègue" not in body
 
 

@@ -17,18 +17,6 @@ from app.documents import service as documents
 from app.interop.mail.models import MailMessage, MailTemplate
 from app.satisfaction.models import SurveyLink
 from tests.factories import upload
-from tests.smtpserver import smtp_server
-
-
-@pytest.fixture
-def smtp(settings):
-    with smtp_server() as inbox:
-        settings.smtp_host = "127.0.0.1"
-        settings.smtp_port = inbox.port
-        settings.smtp_security = "none"
-        settings.smtp_from = "carnet@team.example"
-        settings.base_url = "http://crm.team.example/"
-        yield inbox
 
 
 @pytest.fixture
