@@ -44,11 +44,18 @@ class Record:
 
     @property
     def hidden(self) -> dict[str, int]:
-        """The record's ids, carried by the form from the page to the send."""
-        ids = {"deal_id": self.deal, "contact_id": self.contact, "organization_id": None}
-        if self.deal is None and self.contact is None:
-            ids["organization_id"] = self.organization
-        return {k: v.id for k, v in ids.items() if v is not None}
+        """The record's id by its kind ({"deal_id": 5}): carried by the form from the page to
+        the send, and what its documents hang on."""
+        if self.deal is not None:
+            return {"deal_id": self.deal.id}
+        if self.contact is not None:
+            return {"contact_id": self.contact.id}
+        return {"organization_id": self.organization.id}
+
+    def person(self, contact_id: str | int | None) -> Contact | None:
+        """The person chosen among the record's people, else its first."""
+        chosen = next((p for p in self.people if str(p.id) == str(contact_id)), None)
+        return chosen or (self.people[0] if self.people else None)
 
 
 def load_record(
@@ -90,12 +97,7 @@ def load_record(
 
 def record_documents(session: Session, user: User, record: Record):
     """The record's documents (current version first in each) and every version of them."""
-    if record.deal is not None:
-        rows = documents.documents_of(session, user, deal_id=record.deal.id)
-    elif record.contact is not None:
-        rows = documents.documents_of(session, user, contact_id=record.contact.id)
-    else:
-        rows = documents.documents_of(session, user, organization_id=record.organization.id)
+    rows = documents.documents_of(session, user, **record.hidden)
     ids = [row.document.id for row in rows]
     return rows, documents.versions_by_document(session, user, ids) if ids else {}
 

@@ -60,8 +60,7 @@ def compose_page(request: Request, settings: SettingsDep, session: SessionDep, u
         record = _record(session, user, values)
     except FormErrors:
         return render(request, "interop/compose.html", {"record": None}, status_code=400)
-    person = next((p for p in record.people if str(p.id) == values.get("to")), None)
-    person = person or (record.people[0] if record.people else None)
+    person = record.person(values.get("to"))
     form = {k: v for k, v in values.items() if k in DRAFT_FIELDS}
     form["to"] = str(person.id) if person else ""
     template_id = id_from(values.get("template_id"))
@@ -116,8 +115,7 @@ def send_survey(
 ):
     """A satisfaction survey link mailed in one click, with the text Carnet writes itself."""
     record = _record(session, user, form)
-    person = next((p for p in record.people if str(p.id) == form.get("to")), None)
-    person = person or (record.people[0] if record.people else None)
+    person = record.person(form.get("to"))
     kind = form.get("kind") if form.get("kind") in ("csat", "nps") else "csat"
     subject, body = compose.survey_text(record, person, user, kind)
     values = {"to": str(person.id) if person else "", "subject": subject, "body": body}

@@ -98,12 +98,8 @@ def _versions(session, user, record: Record, draft: Draft, errors, max_bytes: in
             .join(DocumentVersion, DocumentVersion.document_id == Document.id)
             .where(Document.id == document_id, visible_to(user))
         )
-        if record.deal is not None:
-            stmt = stmt.where(Document.deal_id == record.deal.id)
-        elif record.contact is not None:
-            stmt = stmt.where(Document.contact_id == record.contact.id)
-        else:
-            stmt = stmt.where(Document.organization_id == record.organization.id)
+        for column, record_id in record.hidden.items():
+            stmt = stmt.where(getattr(Document, column) == record_id)
         if number is None:
             stmt = stmt.where(DocumentVersion.id == Document.current_version_id)
         else:
@@ -165,10 +161,9 @@ def send(
     versions = _versions(session, user, record, draft, errors, settings.max_upload_bytes)
     errors.raise_if_any()
     own_id = f"<{draft.token}.{user.id}@{_domain(settings)}>" if draft.token else ""
-    if own_id:
-        sent = session.exec(select(MailMessage).where(MailMessage.message_id == own_id)).first()
-        if sent is not None and sent.owner_id == user.id:
-            return sent  # this form was posted already: one mail, one activity
+    sent = _posted_already(session, user, own_id)
+    if sent is not None:
+        return sent  # this form was posted already: one mail, one activity
 
     body = draft.body
     if draft.survey or SURVEY_FIELD in body:
@@ -223,11 +218,18 @@ def send(
     except IntegrityError:
         # The same form, posted twice at the same moment: the other request sent it.
         session.rollback()
-        sent = session.exec(select(MailMessage).where(MailMessage.message_id == own_id)).first()
-        if sent is None or sent.owner_id != user.id:
+        sent = _posted_already(session, user, own_id)
+        if sent is None:
             raise
         return sent
     return message
+
+
+def _posted_already(session: Session, user: User, own_id: str) -> MailMessage | None:
+    if not own_id:
+        return None
+    sent = session.exec(select(MailMessage).where(MailMessage.message_id == own_id)).first()
+    return sent if sent is not None and sent.owner_id == user.id else None
 
 
 def _domain(settings: Settings) -> str:
