@@ -7,7 +7,6 @@ import time
 import pytest
 
 from tests.factories import PASSWORD
-from tests.interop.test_digest import smtp  # noqa: F401 (the real SMTP server fixture)
 
 
 def _ask(client, email):
