@@ -28,6 +28,13 @@ def _reset(client, path, password):
 
 
 @pytest.fixture
+def smtp(smtp, settings):
+    """The shared SMTP server, with Carnet's address on HTTPS as the reset links say."""
+    settings.base_url = "https://crm.example.test/"
+    return smtp
+
+
+@pytest.fixture
 def visitor(app):
     """A browser reaching Carnet over HTTPS (the mail's links are https: cookies are Secure)."""
     from fastapi.testclient import TestClient
@@ -45,7 +52,7 @@ def _settle(inbox=None, count=1):
         time.sleep(0.5)
 
 
-def test_a_reset_link_comes_by_mail_and_works_once(visitor, seller, smtp, api_for):  # noqa: F811
+def test_a_reset_link_comes_by_mail_and_works_once(visitor, seller, smtp, api_for):
     api = api_for(seller)
     r = _ask(visitor, seller.email.upper())
     assert r.status_code == 200 and "a link to choose a new password is on its way" in r.text
@@ -65,14 +72,14 @@ def test_a_reset_link_comes_by_mail_and_works_once(visitor, seller, smtp, api_fo
     assert old.status_code == 400
 
 
-def test_an_unknown_address_gets_the_same_answer_and_no_mail(visitor, smtp):  # noqa: F811
+def test_an_unknown_address_gets_the_same_answer_and_no_mail(visitor, smtp):
     r = _ask(visitor, "nobody@example.test")
     assert r.status_code == 200 and "a link to choose a new password is on its way" in r.text
     _settle()
     assert smtp.messages == []
 
 
-def test_an_old_link_expires(visitor, seller, smtp, settings):  # noqa: F811
+def test_an_old_link_expires(visitor, seller, smtp, settings):
     settings.password_reset_minutes = 0
     _ask(visitor, seller.email)
     _settle(smtp)
@@ -91,7 +98,7 @@ def test_an_admin_invites_by_email_and_the_person_chooses_their_password(
     client_for,
     admin,
     visitor,
-    smtp,  # noqa: F811
+    smtp,
     settings,
 ):
     settings.base_url = "http://crm.example.test/"  # the admin's test browser speaks http
