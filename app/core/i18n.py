@@ -76,6 +76,30 @@ def valid_timezone(name: str) -> bool:
     return name in set(timezone_names()) or name == "UTC"
 
 
+NAMED_FORMATS = ("full", "long", "medium", "short")
+
+
+@lru_cache
+def _locale(language: str) -> Locale:
+    return Locale.parse(language)
+
+
+@lru_cache(maxsize=256)
+def _pattern(language: str, kind: str, fmt: str) -> dates.DateTimePattern:
+    """A named date or time format of the language, or a custom pattern, parsed once."""
+    if kind == "date":
+        return dates.get_date_format(fmt, locale=_locale(language))
+    if kind == "time":
+        return dates.get_time_format(fmt, locale=_locale(language))
+    return dates.parse_pattern(fmt)
+
+
+@lru_cache(maxsize=32)
+def _datetime_joiner(language: str, fmt: str) -> str:
+    """How the language joins a date ({1}) and a time ({0}), quotes removed as Babel does."""
+    return dates.get_datetime_format(fmt, locale=_locale(language)).replace("'", "")
+
+
 @dataclass(frozen=True)
 class Localizer:
     """Everything a page needs to speak the user's language in the user's zone."""
@@ -91,7 +115,7 @@ class Localizer:
 
     @property
     def locale(self) -> Locale:
-        return Locale.parse(self.language)
+        return _locale(self.language)
 
     def gettext(self, message: str, **values) -> str:
         text = translations(self.language).gettext(message)
@@ -132,20 +156,34 @@ class Localizer:
     def _today(self) -> date:
         return datetime.now(self.tz).date()
 
+    # Babel's format_* functions parse the locale and the pattern on every call; a timeline
+    # formats fifty dates, so the parsed patterns are kept (same output: see test_i18n).
     def datetime(self, moment: datetime | None, fmt: str = "medium") -> str:
         if moment is None:
             return ""
-        return dates.format_datetime(self.local(moment), fmt, tzinfo=self.tz, locale=self.language)
+        local, locale = self.local(moment), _locale(self.language)
+        if fmt not in NAMED_FORMATS:
+            return _pattern(self.language, "custom", fmt).apply(local, locale)
+        return (
+            _datetime_joiner(self.language, fmt)
+            .replace("{0}", self._time(local, fmt))
+            .replace("{1}", _pattern(self.language, "date", fmt).apply(local.date(), locale))
+        )
 
     def date(self, day: date | datetime | None, fmt: str = "medium") -> str:
         if day is None:
             return ""
         if isinstance(day, datetime):
             day = self.local(day).date()
-        return dates.format_date(day, fmt, locale=self.language)
+        kind = "date" if fmt in NAMED_FORMATS else "custom"
+        return _pattern(self.language, kind, fmt).apply(day, _locale(self.language))
 
     def time(self, moment: datetime) -> str:
-        return dates.format_time(self.local(moment), "short", tzinfo=self.tz, locale=self.language)
+        return self._time(self.local(moment), "short")
+
+    def _time(self, local: datetime, fmt: str) -> str:
+        pattern = _pattern(self.language, "time", fmt)
+        return pattern.apply(local.timetz(), _locale(self.language), reference_date=local.date())
 
     def relative_day(self, day: date) -> str:
         if day not in self._days:

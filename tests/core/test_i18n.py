@@ -51,6 +51,34 @@ def test_times_are_shown_in_the_users_zone_and_locale():
     assert fr.number(1234567.5) == "1\u202f234\u202f567,5"
 
 
+MOMENTS = [
+    datetime(2026, 11, 23, 23, 30, tzinfo=UTC),
+    datetime(2026, 3, 29, 0, 59, 59, tzinfo=UTC),  # a minute before Paris moves to summer time
+    datetime(2026, 3, 29, 1, 0, tzinfo=UTC),
+    datetime(2026, 7, 1, 12, 5),  # naive: read as UTC
+]
+
+
+@pytest.mark.parametrize("language", ["en", "fr"])
+@pytest.mark.parametrize("zone", ["Europe/Paris", "America/New_York", "Asia/Kolkata", "UTC"])
+def test_dates_read_exactly_as_babel_writes_them(language, zone):
+    """The Localizer keeps parsed patterns for speed; what it writes must not change."""
+    from babel import dates
+
+    loc = Localizer(language, zone)
+    for moment in MOMENTS:
+        aware = moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+        local = aware.astimezone(loc.tz)
+        for fmt in ("full", "long", "medium", "short", "EEE d MMM", "d MMMM y HH:mm"):
+            expected = dates.format_datetime(aware, fmt, tzinfo=loc.tz, locale=language)
+            assert loc.datetime(moment, fmt) == expected, (moment, fmt)
+            if "HH" not in fmt:
+                expected_day = dates.format_date(local.date(), fmt, locale=language)
+                assert loc.date(moment, fmt) == expected_day, (moment, fmt)
+        expected_time = dates.format_time(aware, "short", tzinfo=loc.tz, locale=language)
+        assert loc.time(moment) == expected_time
+
+
 def test_a_french_user_gets_french_pages(client_for, make_user, session):
     from app.auth.service import update_preferences
 
