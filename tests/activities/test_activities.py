@@ -185,3 +185,29 @@ def test_my_activities_lists_only_mine(
     make_activity(other_seller, contact, text="Not mine")
     page = client_for(seller).get("/activities").text
     assert "Mine" in page and "Not mine" not in page
+
+
+def test_a_long_history_opens_on_the_latest_and_older_pages_bring_the_rest_once(
+    client_for, seller, make_contact, make_activity
+):
+    import re
+    from datetime import UTC, datetime
+
+    contact = make_contact()
+    start = datetime(2026, 1, 1, 9, 0, tzinfo=UTC)
+    for n in range(75):
+        # Pairs share a moment: the cursor must tell them apart by id.
+        make_activity(
+            seller, contact, text=f"Call {n:02}", occurred_at=start + timedelta(hours=n // 2)
+        )
+    client = client_for(seller)
+    page = client.get(f"/contacts/{contact.id}").text
+    shown = re.findall(r"Call (\d\d)", page)
+    assert shown == [f"{n:02}" for n in range(74, 54, -1)]  # the latest 20, newest first
+    more = re.search(r'href="(/contacts/\d+/timeline\?cursor=[^"]+)"', page).group(1)
+    while more:
+        fragment = client.get(more.replace("&amp;", "&"), headers={"HX-Request": "true"}).text
+        shown += re.findall(r"Call (\d\d)", fragment)
+        found = re.search(r'href="(/contacts/\d+/timeline\?cursor=[^"]+)"', fragment)
+        more = found and found.group(1)
+    assert shown == [f"{n:02}" for n in range(74, -1, -1)]
