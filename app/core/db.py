@@ -77,7 +77,11 @@ READS_ONLY = "carnet_reads_only"
 
 def reader(engine: Engine) -> Engine:
     """The same engine and pool, for sessions that only read (a GET request, a test looking
-    at what a server wrote): on SQLite they do not take the write lock."""
+    at what a server wrote): on SQLite they do not take the write lock. On PostgreSQL they
+    run without BEGIN and ROLLBACK: under READ COMMITTED each statement reads its own
+    snapshot anyway, and the two round trips were a fifth of a record page's time."""
+    if engine.dialect.name == "postgresql":
+        return engine.execution_options(**{READS_ONLY: True}, isolation_level="AUTOCOMMIT")
     return engine.execution_options(**{READS_ONLY: True})
 
 
