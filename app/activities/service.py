@@ -29,7 +29,7 @@ from app.core.i18n import N_
 from app.core.pagination import (
     Page,
     clamp_limit,
-    cursor_int,
+    cursor_id,
     cursor_time,
     decode_cursor,
     encode_cursor,
@@ -206,7 +206,7 @@ def _timeline(session: Session, user: User, where, cursor: str | None, limit: in
     )
     after = decode_cursor(cursor, 2)
     if after:
-        when, last_id = cursor_time(after[0]), cursor_int(after[1]) or 0
+        when, last_id = cursor_time(after[0]), cursor_id(after[1]) or 0
         if when is not None:
             stmt = stmt.where(
                 or_(

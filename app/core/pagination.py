@@ -29,7 +29,7 @@ def decode_cursor(cursor: str | None, arity: int) -> list[Any] | None:
     try:
         raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
         values = json.loads(raw)
-    except (ValueError, UnicodeDecodeError):
+    except (ValueError, UnicodeDecodeError, RecursionError):  # nested past Python's depth
         return None
     if not isinstance(values, list) or len(values) != arity:
         return None
@@ -50,6 +50,13 @@ def cursor_int(value: Any) -> int | None:
     if text.lstrip("-").isdigit() and len(text) < 20 and abs(int(text)) <= LARGEST:
         return int(text)
     return None
+
+
+def cursor_id(value: Any) -> int | None:
+    """A cursor's row id, brought within PostgreSQL's integer ids: past the largest id every
+    row is before it, and PostgreSQL refuses a larger number outright."""
+    found = cursor_int(value)
+    return None if found is None else max(min(found, 2**31 - 1), -(2**31))
 
 
 def cursor_time(value: Any) -> datetime | None:

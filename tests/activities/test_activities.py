@@ -211,3 +211,26 @@ def test_a_long_history_opens_on_the_latest_and_older_pages_bring_the_rest_once(
         found = re.search(r'href="(/contacts/\d+/timeline\?cursor=[^"]+)"', fragment)
         more = found and found.group(1)
     assert shown == [f"{n:02}" for n in range(74, -1, -1)]
+
+
+def test_a_forged_timeline_cursor_never_breaks_the_page(
+    client_for, seller, make_contact, make_activity
+):
+    import base64
+    import json
+
+    contact = make_contact()
+    make_activity(seller, contact, text="Only call")
+    client = client_for(seller)
+
+    def cursor(raw: str) -> str:
+        return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
+
+    forged = [
+        json.dumps(["2026-01-19T18:00:00+00:00", 2**31]),  # past PostgreSQL's integer ids
+        json.dumps(["2026-01-19T18:00:00+00:00", 2**63 - 1]),
+        "[" * 1000 + "]" * 1000,  # nested past Python's recursion limit
+    ]
+    for raw in forged:
+        r = client.get(f"/contacts/{contact.id}/timeline", params={"cursor": cursor(raw)})
+        assert r.status_code == 200, raw[:40]
