@@ -16,7 +16,7 @@ from app.core.clock import user_today
 from app.core.due_dates import parse_due
 from app.core.errors import FormErrors, NotFound
 from app.core.i18n import N_, reading_language
-from app.core.pagination import Page, clamp_limit, cursor_int, decode_cursor, encode_cursor
+from app.core.pagination import Page, clamp_limit, cursor_id, decode_cursor, encode_cursor
 from app.core.schema import utcnow
 from app.customers.models import Contact, Organization
 
@@ -73,7 +73,7 @@ def my_follow_ups(
             due = date.fromisoformat(str(after[0]))
         except (TypeError, ValueError):
             due = None
-        last_id = cursor_int(after[1]) or 0
+        last_id = cursor_id(after[1]) or 0
         if due is not None:
             stmt = stmt.where(
                 or_(FollowUp.due_on > due, and_(FollowUp.due_on == due, FollowUp.id > last_id))

@@ -7,7 +7,7 @@ from sqlalchemy import Index
 from sqlmodel import Field, Session, SQLModel, select
 
 from app.auth.models import User
-from app.core.pagination import Page, clamp_limit, cursor_int, decode_cursor, encode_cursor
+from app.core.pagination import Page, clamp_limit, cursor_id, decode_cursor, encode_cursor
 from app.core.schema import utcnow
 
 VALUE_CHARS = 500
@@ -83,8 +83,8 @@ def history(
         .where(AuditEntry.record_type == record_type, AuditEntry.record_id == record_id)
     )
     after = decode_cursor(cursor, 1)
-    if after and cursor_int(after[0]) is not None:
-        stmt = stmt.where(AuditEntry.id < cursor_int(after[0]))
+    if after and cursor_id(after[0]) is not None:
+        stmt = stmt.where(AuditEntry.id < cursor_id(after[0]))
     rows = list(session.exec(stmt.order_by(AuditEntry.id.desc()).limit(limit + 1)))
     page = Page(
         items=[

@@ -13,7 +13,7 @@ from app.core.api import ListQuery
 from app.core.errors import FormErrors, NotFound, refusal_rolls_back
 from app.core.forms import parse_form
 from app.core.i18n import N_
-from app.core.pagination import Page, clamp_limit, cursor_int, decode_cursor, encode_cursor
+from app.core.pagination import Page, clamp_limit, cursor_id, decode_cursor, encode_cursor
 from app.core.phones import stored_words
 from app.core.schema import utcnow
 from app.core.text import fold, looks_like_email, looks_like_phone
@@ -103,7 +103,7 @@ def _searched(
     off when the statement narrows the contacts further, as to one organization's)."""
     after = decode_cursor(cursor, 2)
     if after:
-        after = (str(after[0]), cursor_int(after[1]) or 0)
+        after = (str(after[0]), cursor_id(after[1]) or 0)
     live = model.archived_at.is_(None)
     ids = None
     if model is Contact and indexed and not archived and query.strip():

@@ -15,6 +15,7 @@ from app.core.money import amount_input
 from app.core.pagination import (
     Page,
     clamp_limit,
+    cursor_id,
     cursor_int,
     cursor_time,
     decode_cursor,
@@ -214,7 +215,7 @@ def list_deals(
     after = decode_cursor(cursor, 2)
     if after:
         value = _cursor_value(sort, after[0])
-        last_id = cursor_int(after[1]) or 0
+        last_id = cursor_id(after[1]) or 0
         if value is not None:
             if descending:
                 stmt = stmt.where(or_(key < value, and_(key == value, Deal.id < last_id)))

@@ -13,7 +13,7 @@ from app.auth.deps import RECORDS, RecordUser, SessionDep
 from app.core.api import API_DOCS, API_ERRORS, API_PREFIX, ListOut
 from app.core.errors import NotFound
 from app.core.ids import IdPath
-from app.core.pagination import cursor_int, decode_cursor, encode_cursor
+from app.core.pagination import cursor_id, decode_cursor, encode_cursor
 from app.interop.mail.models import MailMessage
 from app.interop.mail.on_records import visible_to
 
@@ -92,8 +92,8 @@ def list_mail(
     if thread_id:
         stmt = stmt.where(MailMessage.thread_id == thread_id[:300])
     after = decode_cursor(cursor, 1)
-    if after and cursor_int(after[0]):
-        stmt = stmt.where(MailMessage.id < cursor_int(after[0]))
+    if after and cursor_id(after[0]):
+        stmt = stmt.where(MailMessage.id < cursor_id(after[0]))
     rows = list(session.exec(stmt.order_by(MailMessage.id.desc()).limit(limit + 1)))
     items = [_read(m, user) for m in rows[:limit]]
     following = encode_cursor(rows[limit - 1].id) if len(rows) > limit else None

@@ -14,7 +14,7 @@ from app.core.access import require_records
 from app.core.config import Settings
 from app.core.errors import FormErrors, NotFound
 from app.core.i18n import N_
-from app.core.pagination import Page, clamp_limit, cursor_int, decode_cursor, encode_cursor
+from app.core.pagination import Page, clamp_limit, cursor_id, decode_cursor, encode_cursor
 from app.core.text import fold
 from app.customers import service as customers
 from app.customers.models import Contact, ContactCreate
@@ -30,7 +30,7 @@ def waiting(session: Session, user: User, cursor: str | None = None, limit: int 
     stmt = select(MailMessage).where(MailMessage.owner_id == user.id, MailMessage.status == TO_FILE)
     after = decode_cursor(cursor, 1)
     if after:
-        stmt = stmt.where(MailMessage.id < (cursor_int(after[0]) or 0))
+        stmt = stmt.where(MailMessage.id < (cursor_id(after[0]) or 0))
     rows = list(session.exec(stmt.order_by(MailMessage.id.desc()).limit(limit + 1)))
     page = Page(items=rows[:limit])
     if len(rows) > limit:
